@@ -1,0 +1,30 @@
+# The two commands a newcomer types (see README.md):
+#   make demo   installs dependencies, builds, and runs watchstate against fake servers
+#   make test   installs dependencies, builds, and runs every test
+BUILD ?= build
+CMAKE_ARGS ?=
+JOBS ?= 2
+
+.PHONY: deps configure build test test-asan demo clean
+
+deps:
+	./deploy/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_ARGS)
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 300
+
+# The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan:
+	$(MAKE) test BUILD=build-asan CMAKE_ARGS="-DWS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+
+demo: build
+	./deploy/demo.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan

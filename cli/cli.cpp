@@ -1,0 +1,60 @@
+#include "ws/cli.h"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "ws/cli_commands.h"
+#include "ws/cli_context.h"
+#include "ws/logging.h"
+
+namespace ws {
+
+int run_cli(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return run_cli(args, std::cout, std::cerr);
+}
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CliContext ctx;
+  ctx.paths = DataPaths::from_environment();
+  ctx.out = &out;
+  ctx.err = &err;
+
+  CLI::App app{"watchstate: keeps watch state the same across Plex, Jellyfin and Emby servers.\n"
+               "Data folder: $WS_DATA_PATH (default ./var).",
+               "watchstate"};
+  // Global flags are accepted after the command too (`watchstate servers:list --output json`).
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_flag("-v,--verbose", ctx.verbosity, "More log output: -v info, -vv debug, -vvv trace");
+  std::string output = "text";
+  app.add_option("--output", output, "Output format of commands that print data")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  register_all_commands(app, ctx);
+
+  try {
+    // CLI11 parses a reversed vector (it pops from the back).
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    // --help and friends are successes; every other parse error is a usage error.
+    return code == static_cast<int>(CLI::ExitCodes::Success) ? kExitOk : kExitUsage;
+  }
+  ctx.output = output == "json" ? OutputFormat::json : OutputFormat::text;
+  // The CLI's own log stays quiet unless asked: its output is the command's result.
+  if (auto ok = setup_logging(ctx.verbosity, "warn", "text"); !ok) return ctx.fail(ok.error());
+  if (!ctx.action) return ctx.usage("no command given; run with --help");
+  try {
+    return ctx.action();
+  } catch (const std::exception& e) {
+    // A bug, not an expected failure: still a clear message and exit 1, never a crash.
+    return ctx.fail(std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace ws

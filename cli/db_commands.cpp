@@ -1,0 +1,85 @@
+// db:stats: what the state holds, how big it is, and when each server last synced.
+#include "ws/db_commands.h"
+
+#include <ostream>
+#include <algorithm>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ws/cli_commands.h"
+#include "ws/cli_context.h"
+#include "ws/cli_output.h"
+#include "ws/state_access.h"
+
+namespace ws {
+namespace {
+
+int run_stats(const CliContext& ctx) {
+  auto store = open_state_read_only(ctx);
+  if (!store) return ctx.fail(store.error());
+  StoreStats stats;
+  if (*store) {
+    stats = (*store)->stats();
+  } else {
+    ctx.warn(kNoStateYet);
+  }
+  // Servers: the configured ones, plus any the state still has metadata of.
+  std::vector<std::string> names;
+  if (auto servers = ctx.servers()) {
+    for (const auto& s : servers->servers) names.push_back(s.name);
+  } else {
+    ctx.warn(servers.error().message);
+  }
+  for (const auto& [name, count] : stats.per_server) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  auto count_of = [&](const std::string& name) {
+    auto it = stats.per_server.find(name);
+    return it == stats.per_server.end() ? uint64_t(0) : it->second;
+  };
+  auto sync_of = [&](const std::string& name, SyncDirection d) { return *store ? (*store)->last_sync(name, d) : 0; };
+
+  if (ctx.json()) {
+    nlohmann::json servers = nlohmann::json::object();
+    for (const auto& name : names) {
+      servers[name] = {{"records", count_of(name)},
+                       {"import_last_sync", sync_of(name, SyncDirection::import)},
+                       {"export_last_sync", sync_of(name, SyncDirection::export_)}};
+    }
+    print_json(*ctx.out, {{"exists", static_cast<bool>(*store)},
+                          {"records", stats.records},
+                          {"movies", stats.movies},
+                          {"episodes", stats.episodes},
+                          {"watched", stats.watched},
+                          {"pointers", stats.pointers},
+                          {"outbox", stats.outbox},
+                          {"file_bytes", stats.file_bytes},
+                          {"servers", servers}});
+    return kExitOk;
+  }
+  auto& out = *ctx.out;
+  out << "records:   " << stats.records << " (" << stats.movies << " movies, " << stats.episodes << " episodes)\n"
+      << "watched:   " << stats.watched << "\n"
+      << "pointers:  " << stats.pointers << "\n"
+      << "outbox:    " << stats.outbox << " pending export jobs\n"
+      << "db size:   " << stats.file_bytes / 1024 << " KiB (" << ctx.paths.db_dir().string() << ")\n";
+  if (names.empty()) return kExitOk;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& name : names) {
+    rows.push_back({name, std::to_string(count_of(name)), format_time(sync_of(name, SyncDirection::import)),
+                    format_time(sync_of(name, SyncDirection::export_))});
+  }
+  out << "\n";
+  print_table(out, {"SERVER", "RECORDS", "LAST IMPORT (UTC)", "LAST EXPORT (UTC)"}, rows);
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_db_commands(CLI::App& app, CliContext& ctx) {
+  auto* stats = add_command(app, "db:stats", "Record counts, per-server counts, DB size, last syncs");
+  stats->callback([&ctx] { ctx.action = [&ctx] { return run_stats(ctx); }; });
+}
+
+}  // namespace ws

@@ -1,0 +1,44 @@
+// The CLI's side of the control protocol (docs/protocol.md "Control"): a DEALER that sends one
+// ctl.request and follows its ctl.progress messages to the ctl.reply. One thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "ws/control_request.h"
+#include "ws/result.h"
+
+namespace ws {
+
+class ControlClient {
+ public:
+  ControlClient(zmq::context_t& context, std::string endpoint);
+
+  // Whether a reconciler answers on the endpoint within `timeout`. A tcp endpoint nobody listens
+  // on is known at once (connection refused), without waiting.
+  bool answers(std::chrono::milliseconds timeout);
+
+  // Sends the request and calls `on_progress` with each ctl.progress body until the ctl.reply,
+  // whose body it returns. A reconciler silent for `silence` (it sends progress every second
+  // while it works) gives an error naming the endpoint.
+  Result<nlohmann::json> run(const ControlRequest& request,
+                             const std::function<void(const nlohmann::json&)>& on_progress,
+                             std::chrono::milliseconds silence = std::chrono::seconds(15));
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  zmq::context_t& context_;
+  std::string endpoint_;
+  zmq::socket_t socket_;
+};
+
+// True when a plain TCP connect to a tcp:// endpoint's host and port is refused (nothing
+// listens); false for other transports or when it connects.
+bool tcp_endpoint_refused(const std::string& endpoint);
+
+}  // namespace ws

@@ -1,0 +1,55 @@
+// Embedded mode (DESIGN §2): the reconciler, fetchers and exporters as threads of this process,
+// wired over inproc:// on one ZeroMQ context (or over the configured tcp endpoints for `serve`,
+// so other processes can join). The same code as the multi-process stack.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "ws/config.h"
+#include "ws/result.h"
+
+namespace ws {
+
+class Reconciler;
+class Fetcher;
+class Exporter;
+
+struct EmbeddedStackOptions {
+  DataPaths paths;
+  AppConfig config;
+  bool use_config_endpoints = false;  // serve: bind config.endpoints; otherwise inproc://
+  int fetchers = 1;
+  int exporters = 1;
+};
+
+class EmbeddedStack {
+ public:
+  // Opens the store (refused when another process holds it), binds, starts every thread.
+  static Result<std::unique_ptr<EmbeddedStack>> start(EmbeddedStackOptions options);
+  // Stops every thread and waits for them.
+  ~EmbeddedStack();
+
+  zmq::context_t& context() { return context_; }
+  std::string control_endpoint() const { return control_endpoint_; }
+  std::string workers_endpoint() const { return workers_endpoint_; }
+  // Thread-safe; the destructor waits.
+  void stop();
+
+ private:
+  EmbeddedStack() = default;
+
+  zmq::context_t context_;  // first member: destroyed last, after every socket
+  std::unique_ptr<Reconciler> reconciler_;
+  std::vector<std::unique_ptr<Fetcher>> fetchers_;
+  std::vector<std::unique_ptr<Exporter>> exporters_;
+  std::vector<std::thread> threads_;
+  std::string control_endpoint_;
+  std::string workers_endpoint_;
+};
+
+}  // namespace ws

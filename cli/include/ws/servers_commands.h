@@ -1,0 +1,14 @@
+// The servers:* commands of `watchstate` (DESIGN §7); see cli_commands.h for the pattern.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace ws {
+
+struct CliContext;
+
+void register_servers_commands(CLI::App& app, CliContext& ctx);
+
+}  // namespace ws

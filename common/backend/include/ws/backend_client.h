@@ -1,0 +1,111 @@
+// The face of the backend clients (DESIGN §11): one interface, one implementation per server type.
+// A fetcher pulls (server, library, page range) jobs and calls count_items / fetch_page; an
+// exporter calls mark_played / mark_unplayed / set_progress. Everything they return is normalized
+// (MediaItem); no caller sees a server's JSON.
+//
+// Threads: a client is NOT thread-safe. Make one per worker thread; it keeps its connection open
+// between calls (keep-alive). Clients of one server may share a SeriesCache (thread-safe).
+// Memory: a call holds at most one server page (plus the series ids cache).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ws/backend_http.h"
+#include "ws/config.h"
+#include "ws/http_transport.h"
+#include "ws/media_item.h"
+#include "ws/result.h"
+#include "ws/series_cache.h"
+
+namespace ws {
+
+struct ServerIdentity {
+  std::string id;         // Plex machineIdentifier, Jellyfin/Emby System/Info Id (= webhook server id)
+  std::string name;       // the server's own name (friendlyName / ServerName); may be empty
+  std::string version;
+  std::string user_id;    // Jellyfin/Emby: the configured user, checked to exist; Plex: ""
+  std::string user_name;  // Jellyfin/Emby: that user's name
+};
+
+struct Library {
+  std::string id;
+  std::string title;
+  MediaType kind = MediaType::movie;  // movie library, or a shows library (its items are episodes)
+  bool ignored = false;               // listed in options.ignore: callers skip it
+};
+
+struct ItemPage {
+  std::vector<MediaItem> items;
+  int64_t total = 0;  // items in the library as the server reported with this page
+  int64_t start = 0;  // index of the page's first entry
+  int64_t skipped = 0;  // entries of the range that were not a movie/episode or were unreadable
+  // Entries of the server's list this page covers: items + skipped. The next page starts there.
+  int64_t covered() const { return static_cast<int64_t>(items.size()) + skipped; }
+};
+
+struct BackendOptions {
+  std::string client_identifier = "watchstate";  // Plex X-Plex-Client-Identifier, MediaBrowser DeviceId
+  std::string product = "watchstate";
+  std::string version = "0.1.0";
+  RetryPolicy retry;
+  // Seam (STYLE 14): builds the transport; default make_curl_transport.
+  std::function<std::unique_ptr<HttpTransport>(const TransportOptions&)> transport_factory;
+  // Series ids shared between clients of the same server (e.g. the threads of one fetcher);
+  // null: the client keeps its own for its lifetime ("for the run").
+  std::shared_ptr<SeriesCache> series_cache;
+  // Overrides ServerConfig's whole-second timeouts when non-zero (tests use short ones).
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds connect_timeout{0};
+};
+
+class BackendClient {
+ public:
+  virtual ~BackendClient() = default;
+
+  // The server's id, name and version. Also proves the token works, and on Jellyfin/Emby that the
+  // configured user exists (an empty or unknown user is an error that lists the server's users).
+  virtual Result<ServerIdentity> identity() = 0;
+
+  // Movie and show libraries, in the server's order; others (music, photos) are left out.
+  // Libraries named in options.ignore are listed with `ignored = true`.
+  virtual Result<std::vector<Library>> libraries() = 0;
+
+  // How many items fetch_page can return for the library (movies, or episodes of a shows library).
+  virtual Result<int64_t> count_items(const Library& library) = 0;
+
+  // Items [start, start + size) of the library in a stable order (oldest added first). Servers may
+  // answer with fewer items than asked: this keeps asking until it has `size` items or the total is
+  // reached, so the page holds min(size, total - start) items unless the library shrank meanwhile.
+  // Episodes carry their series' ids (fetched once per series, cached).
+  virtual Result<ItemPage> fetch_page(const Library& library, int64_t start, int64_t size) = 0;
+
+  // One item by the server's id (library_id may be empty on Jellyfin/Emby).
+  virtual Result<MediaItem> fetch_item(const std::string& item_id) = 0;
+
+  // Marks played. `played_at` (unix seconds) is sent where the server accepts a date (Jellyfin,
+  // Emby); Plex always records "now".
+  virtual Result<Ok> mark_played(const MediaItem& item, int64_t played_at) = 0;
+  virtual Result<Ok> mark_unplayed(const MediaItem& item) = 0;
+  // Sets the resume position (0 clears it).
+  virtual Result<Ok> set_progress(const MediaItem& item, int64_t position_ms) = 0;
+
+  // Requests sent and bytes received so far by this client.
+  virtual const HttpStats& stats() const = 0;
+};
+
+// The client for `server.type`. Never fails: errors surface on the first call (an invalid url
+// gives a clear error there).
+std::unique_ptr<BackendClient> make_backend_client(const ServerConfig& server, const BackendOptions& options);
+
+// Walks every item of a library page by page (each page is dropped before the next is fetched),
+// calling `on_page`; stops at the first error (its own or the callback's). Returns the number of
+// items seen.
+Result<int64_t> for_each_page(BackendClient& client, const Library& library, int64_t page_size,
+                              const std::function<Result<Ok>(ItemPage&)>& on_page);
+
+}  // namespace ws

@@ -1,0 +1,89 @@
+#include "ws/lenient_json.h"
+
+#include <charconv>
+#include <cctype>
+#include <cmath>
+
+namespace ws::lenient {
+
+const nlohmann::json* member(const nlohmann::json& obj, std::string_view key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::optional<std::string> as_string(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return v.is_number_unsigned() ? std::to_string(v.get<uint64_t>()) : std::to_string(v.get<int64_t>());
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return std::to_string(static_cast<int64_t>(d));
+    return v.dump();
+  }
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  return std::nullopt;
+}
+
+std::optional<int64_t> as_int(const nlohmann::json& v) {
+  if (v.is_number_integer()) {
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+      return static_cast<int64_t>(u);
+    }
+    return v.get<int64_t>();
+  }
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > 9.2e18) return std::nullopt;
+    return static_cast<int64_t>(d);
+  }
+  if (v.is_string()) {
+    std::string_view s = v.get_ref<const std::string&>();
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    if (s.empty()) return std::nullopt;
+    int64_t out = 0;
+    const char* begin = s.data() + (s.front() == '+' ? 1 : 0);
+    auto [end, ec] = std::from_chars(begin, s.data() + s.size(), out);
+    if (ec != std::errc()) return std::nullopt;
+    if (end == s.data() + s.size()) return out;
+    if (*end == '.') {  // "12.5": keep the integer part if the rest is digits
+      for (const char* p = end + 1; p < s.data() + s.size(); ++p)
+        if (*p < '0' || *p > '9') return std::nullopt;
+      return out;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> as_bool(const nlohmann::json& v) {
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number()) return v.get<double>() != 0;
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s == "true" || s == "1" || s == "yes") return true;
+    if (s == "false" || s == "0" || s == "no") return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> get_string(const nlohmann::json& obj, std::string_view key) {
+  const auto* v = member(obj, key);
+  return v ? as_string(*v) : std::nullopt;
+}
+
+std::optional<int64_t> get_int(const nlohmann::json& obj, std::string_view key) {
+  const auto* v = member(obj, key);
+  return v ? as_int(*v) : std::nullopt;
+}
+
+std::optional<bool> get_bool(const nlohmann::json& obj, std::string_view key) {
+  const auto* v = member(obj, key);
+  return v ? as_bool(*v) : std::nullopt;
+}
+
+}  // namespace ws::lenient

@@ -1,0 +1,39 @@
+// The Plex client (DESIGN §11, Plex). Internal: callers use make_backend_client().
+#pragma once
+
+#include <memory>
+
+#include "ws/backend_client.h"
+
+namespace ws {
+
+class PlexClient final : public BackendClient {
+ public:
+  PlexClient(ServerConfig server, const BackendOptions& options);
+
+  Result<ServerIdentity> identity() override;
+  Result<std::vector<Library>> libraries() override;
+  Result<int64_t> count_items(const Library& library) override;
+  Result<ItemPage> fetch_page(const Library& library, int64_t start, int64_t size) override;
+  Result<MediaItem> fetch_item(const std::string& item_id) override;
+  Result<Ok> mark_played(const MediaItem& item, int64_t played_at) override;
+  Result<Ok> mark_unplayed(const MediaItem& item) override;
+  Result<Ok> set_progress(const MediaItem& item, int64_t position_ms) override;
+  const HttpStats& stats() const override { return http_->stats(); }
+
+ private:
+  std::string items_target(const Library& library, int64_t start, int64_t size) const;
+  // Fills `parent` and the series year of episodes from the cache, reading unknown series once.
+  // Unknown shows are read once: the whole section's shows in bulk the first time a page needs
+  // several, the rest in comma-separated batches.
+  Result<Ok> resolve_series(std::vector<MediaItem>& items, const std::string& library_id);
+  Result<Ok> prime_series(const std::string& library_id);
+  Result<nlohmann::json> metadata(const std::string& rating_key);
+  Result<Ok> write(const std::string& target);
+
+  ServerConfig server_;
+  std::unique_ptr<BackendHttp> http_;
+  std::shared_ptr<SeriesCache> series_;
+};
+
+}  // namespace ws

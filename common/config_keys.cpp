@@ -1,0 +1,277 @@
+#include "config_keys.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "yaml_reader.h"
+
+namespace ws::config_keys {
+namespace {
+
+using Setter = std::function<std::string(AppConfig&, std::string_view)>;
+
+std::string quoted(std::string_view v) { return "'" + std::string(v) + "'"; }
+
+Setter int_in(int64_t min, int64_t max, int AppConfig::*member) {
+  return [=](AppConfig& c, std::string_view text) -> std::string {
+    auto v = yaml::parse_int(text);
+    if (!v) return quoted(text) + " is not a whole number";
+    if (*v < min || *v > max) return std::to_string(*v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max);
+    c.*member = static_cast<int>(*v);
+    return "";
+  };
+}
+
+std::string duration_check(std::string_view text, std::chrono::seconds min, std::chrono::seconds max, bool zero_ok,
+                           std::chrono::seconds& out) {
+  auto v = parse_duration(text);
+  if (!v) return quoted(text) + " is not a duration like 30, 30s, 15m or 1h";
+  if (zero_ok && v->count() == 0) {
+    out = *v;
+    return "";
+  }
+  if (*v < min || *v > max) {
+    return format_duration(*v) + " is out of range " + (zero_ok ? "0 (off) or " : "") + format_duration(min) + ".." +
+           format_duration(max);
+  }
+  out = *v;
+  return "";
+}
+
+Setter every(std::chrono::seconds AppConfig::*member) {
+  return [=](AppConfig& c, std::string_view text) {
+    return duration_check(text, std::chrono::minutes(1), std::chrono::hours(24 * 7), true, c.*member);
+  };
+}
+
+Setter seconds_in(std::chrono::seconds min, std::chrono::seconds max, int AppConfig::*member) {
+  return [=](AppConfig& c, std::string_view text) {
+    std::chrono::seconds v{0};
+    std::string reason = duration_check(text, min, max, false, v);
+    if (reason.empty()) c.*member = static_cast<int>(v.count());
+    return reason;
+  };
+}
+
+Setter one_of(std::vector<std::string> allowed, std::string AppConfig::*member) {
+  return [=](AppConfig& c, std::string_view text) -> std::string {
+    std::string t = yaml::lower(yaml::trim(text));
+    if (t == "warning") t = "warn";
+    for (const auto& a : allowed) {
+      if (a == t) {
+        c.*member = t;
+        return "";
+      }
+    }
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    return quoted(text) + " is not one of " + list;
+  };
+}
+
+Setter endpoint(std::string EndpointsConfig::*member) {
+  return [=](AppConfig& c, std::string_view text) -> std::string {
+    const std::string t = yaml::trim(text);
+    for (const char* scheme : {"tcp://", "ipc://", "inproc://"}) {
+      if (t.rfind(scheme, 0) == 0 && t.size() > std::string_view(scheme).size()) {
+        c.endpoints.*member = t;
+        return "";
+      }
+    }
+    return quoted(text) + " is not a ZeroMQ endpoint (tcp://HOST:PORT, ipc://PATH or inproc://NAME)";
+  };
+}
+
+std::string set_listen(AppConfig& c, std::string_view text) {
+  const std::string t = yaml::trim(text);
+  const size_t colon = t.rfind(':');
+  if (colon == std::string::npos || colon == 0) return quoted(text) + " is not HOST:PORT";
+  auto port = yaml::parse_int(std::string_view(t).substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535) return quoted(text) + " has no port in range 0..65535";
+  c.webhook.listen = t;
+  return "";
+}
+
+std::string set_max_body(AppConfig& c, std::string_view text) {
+  std::string t = yaml::lower(yaml::trim(text));
+  int64_t unit = 1;
+  for (auto [suffix, mult] : {std::pair{"kib", 1024}, {"mib", 1 << 20}, {"k", 1024}, {"m", 1 << 20}}) {
+    const std::string_view s(suffix);
+    if (t.size() > s.size() && t.compare(t.size() - s.size(), s.size(), s) == 0) {
+      t = yaml::trim(t.substr(0, t.size() - s.size()));
+      unit = mult;
+      break;
+    }
+  }
+  auto v = yaml::parse_int(t);
+  if (!v) return quoted(text) + " is not a size in bytes (like 1048576, 512K or 1M)";
+  const int64_t bytes = *v * unit;
+  if (*v < 0 || bytes < 1024 || bytes > (int64_t(64) << 20)) {
+    return std::to_string(bytes) + " bytes is out of range 1024..67108864 (1K..64M)";
+  }
+  c.webhook.max_body = static_cast<size_t>(bytes);
+  return "";
+}
+
+std::string set_guard(AppConfig& c, std::string_view text) {
+  std::string t = yaml::trim(text);
+  double scale = 1.0;
+  if (!t.empty() && t.back() == '%') {
+    t.pop_back();
+    scale = 100.0;
+  }
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size() || !std::isfinite(v)) {
+    return quoted(text) + " is not a share like 0.1 or 10%";
+  }
+  v /= scale;
+  if (v < 0.0 || v > 1.0) return quoted(text) + " is out of range 0..1 (0%..100%)";
+  c.export_guard_share = v;
+  return "";
+}
+
+std::vector<KeySpec> build() {
+  using std::chrono::hours;
+  using std::chrono::minutes;
+  using std::chrono::seconds;
+  const AppConfig d;
+  const EndpointsConfig e;
+  auto doc = [](std::string key, std::string def, std::string range, std::string description, bool secret = false) {
+    ConfigKeyDoc out{key, env_name(key), std::move(def), std::move(range), std::move(description), secret};
+    return out;
+  };
+  return {
+      {doc("webhook.apikey", "(none: run config:generate)", "any text (config:generate makes 64 hex digits)",
+           "key webhook senders must give (?apikey= or X-Apikey)", true),
+       [](AppConfig& c, std::string_view t) {
+         c.webhook.apikey = yaml::trim(t);
+         return std::string();
+       }},
+      {doc("webhook.listen", d.webhook.listen, "HOST:PORT, port 0..65535", "address ingest listens on"), set_listen},
+      {doc("webhook.max_body", std::to_string(d.webhook.max_body), "1024..67108864 bytes (K and M suffixes accepted)",
+           "largest webhook body accepted; larger gets 413"),
+       set_max_body},
+      {doc("import.every", "0 (off)", "0 (off) or 1m..7d", "how often every server is imported"),
+       every(&AppConfig::import_every)},
+      {doc("export.every", "0 (off)", "0 (off) or 1m..7d", "how often every server is exported (push mode)"),
+       every(&AppConfig::export_every)},
+      {doc("export.concurrency", std::to_string(d.export_concurrency), "1..64", "concurrent write requests per server"),
+       int_in(1, 64, &AppConfig::export_concurrency)},
+      {doc("export.guard", "0.1", "0..1 (or 0%..100%)",
+           "refuse an export plan that unmarks more than this share of a server's played items"),
+       set_guard},
+      {doc("page_size", std::to_string(d.page_size), "10..10000", "items asked of a server per page"),
+       int_in(10, 10000, &AppConfig::page_size)},
+      {doc("progress.min_delta", format_duration(seconds(d.progress_min_delta_s)), "0s..10m",
+           "a resume position must move more than this to count"),
+       seconds_in(seconds(0), minutes(10), &AppConfig::progress_min_delta_s)},
+      {doc("progress.rewatch_threshold", format_duration(seconds(d.progress_rewatch_threshold_s)), "0s..24h",
+           "progress on a played item is kept only past this (a rewatch)"),
+       seconds_in(seconds(0), hours(24), &AppConfig::progress_rewatch_threshold_s)},
+      {doc("mapper.multi_episode_max", std::to_string(d.multi_episode_max), "1..50",
+           "most episodes one multi-episode file becomes"),
+       int_in(1, 50, &AppConfig::multi_episode_max)},
+      {doc("log.level", d.log_level, "trace, debug, info, warn, error", "least severe level logged (-v/-vv/-vvv raise it)"),
+       one_of({"trace", "debug", "info", "warn", "error"}, &AppConfig::log_level)},
+      {doc("log.format", d.log_format, "text, json", "text lines, or one JSON object per line"),
+       one_of({"text", "json"}, &AppConfig::log_format)},
+      {doc("endpoints.workers", e.workers, "tcp://, ipc:// or inproc:// endpoint",
+           "reconciler ROUTER that fetchers and exporters connect to"),
+       endpoint(&EndpointsConfig::workers)},
+      {doc("endpoints.events", e.events, "tcp://, ipc:// or inproc:// endpoint", "reconciler ROUTER ingest sends events to"),
+       endpoint(&EndpointsConfig::events)},
+      {doc("endpoints.control", e.control, "tcp://, ipc:// or inproc:// endpoint", "reconciler ROUTER the CLI talks to"),
+       endpoint(&EndpointsConfig::control)},
+      {doc("jobs.lease", format_duration(seconds(d.job_lease_s)), "5s..1h",
+           "a job not finished within this goes to another worker"),
+       seconds_in(seconds(5), hours(1), &AppConfig::job_lease_s)},
+      {doc("jobs.max_attempts", std::to_string(d.job_max_attempts), "1..100", "a job failing this often is recorded failed"),
+       int_in(1, 100, &AppConfig::job_max_attempts)},
+  };
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& all() {
+  static const std::vector<KeySpec> specs = build();
+  return specs;
+}
+
+const KeySpec* find(std::string_view key) {
+  for (const auto& spec : all()) {
+    if (spec.doc.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+bool is_section(std::string_view key) {
+  const std::string prefix = std::string(key) + ".";
+  for (const auto& spec : all()) {
+    if (spec.doc.key.rfind(prefix, 0) == 0) return true;
+  }
+  return std::string(kIgnoredMapperType).rfind(prefix, 0) == 0;
+}
+
+std::string env_name(std::string_view key) {
+  std::string out = "WS_";
+  for (char c : key) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string format_duration(std::chrono::seconds value) {
+  const int64_t s = value.count();
+  if (s != 0 && s % 86400 == 0) return std::to_string(s / 86400) + "d";
+  if (s != 0 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s != 0 && s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
+}  // namespace ws::config_keys
+
+namespace ws {
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  const std::string t = yaml::lower(yaml::trim(text));
+  if (t.empty()) return std::nullopt;
+  int64_t total = 0;
+  size_t i = 0;
+  bool bare_number = false;
+  while (i < t.size()) {
+    if (bare_number) return std::nullopt;  // "30 15m": a unit-less number must stand alone
+    size_t j = i;
+    while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
+    if (j == i || j - i > 9) return std::nullopt;
+    const int64_t n = std::stoll(t.substr(i, j - i));
+    while (j < t.size() && t[j] == ' ') ++j;
+    int64_t unit = 1;
+    if (j == t.size()) {
+      bare_number = true;
+    } else {
+      switch (t[j]) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        default: return std::nullopt;
+      }
+      ++j;
+      while (j < t.size() && t[j] == ' ') ++j;
+    }
+    total += n * unit;
+    if (total > int64_t(10) * 365 * 86400) return std::nullopt;
+    i = j;
+  }
+  return std::chrono::seconds(total);
+}
+
+const std::vector<ConfigKeyDoc>& config_key_docs() {
+  static const std::vector<ConfigKeyDoc> docs = [] {
+    std::vector<ConfigKeyDoc> out;
+    for (const auto& spec : config_keys::all()) out.push_back(spec.doc);
+    return out;
+  }();
+  return docs;
+}
+
+}  // namespace ws

@@ -1,0 +1,78 @@
+// The stored state of one movie or episode (DESIGN §5): the reconciler's unit of truth.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ws/guids.h"
+#include "ws/media_item.h"
+
+namespace ws {
+
+// What one server last told us (or what we last wrote to it) about this item.
+struct ServerMeta {
+  std::string item_id;
+  std::string series_id;
+  std::string library_id;
+  bool watched = false;
+  int64_t played_at = 0;
+  int64_t added_at = 0;
+  int64_t progress_ms = 0;
+  std::string path;
+  std::string title;
+  std::string episode_title;
+  // The server's item is a multi-episode file (S01E01-E02) and this record one part of it: the
+  // item's last episode (MediaItem::episode_end), else -1. Its backend key is then
+  // `<server>/<item id>/E<record episode>`, so each part maps to its own record (match_keys.h).
+  int episode_end = -1;
+
+  bool operator==(const ServerMeta&) const = default;
+};
+
+// The resume position that wins across servers.
+struct Progress {
+  int64_t ms = 0;
+  std::string via;  // server it came from
+  int64_t at = 0;   // unix seconds it was reported
+  bool operator==(const Progress&) const = default;
+};
+
+struct Record {
+  uint64_t id = 0;
+  MediaType type = MediaType::movie;
+  bool watched = false;
+  int64_t updated = 0;  // unix seconds of the last state change (see DESIGN §5)
+  // When the state was last set by an explicit unmark (rule 2); 0 = never. Lets a later play
+  // win only when it is newer (rule 1), and tells "never played" from "unmarked".
+  int64_t unmarked_at = 0;
+  std::string via;      // the server that last set the state
+  std::string title;
+  int year = 0;
+  int season = -1;
+  int episode = -1;
+  Guids guids;
+  Guids parent;
+  Progress progress;
+  std::map<std::string, ServerMeta> metadata;  // server name -> its view
+  int64_t created_at = 0;
+  int64_t updated_at = 0;  // bookkeeping; drives push-mode export
+
+  bool operator==(const Record&) const = default;
+};
+
+void to_json(nlohmann::json& j, const ServerMeta& meta);
+void from_json(const nlohmann::json& j, ServerMeta& meta);
+void to_json(nlohmann::json& j, const Progress& progress);
+void from_json(const nlohmann::json& j, Progress& progress);
+void to_json(nlohmann::json& j, const Record& record);
+void from_json(const nlohmann::json& j, Record& record);
+
+// Compact binary form for LMDB: MessagePack of the JSON form, prefixed by one byte of record
+// layout version. Throws std::runtime_error on bytes it cannot decode.
+std::string encode_record(const Record& record);
+Record decode_record(std::string_view bytes);
+
+}  // namespace ws

@@ -1,0 +1,402 @@
+#include "ws/job_worker.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "ws/zmq_channel.h"
+
+namespace ws {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Handed from a job thread to the socket thread. Bounded: a handler that produces pages faster
+// than the socket takes them waits (no unbounded queue).
+struct JobChannel {
+  static constexpr size_t kMaxQueued = 8;
+
+  std::mutex mu;
+  std::condition_variable space;  // the socket thread took messages, or the job was cancelled
+  std::deque<Message> queue;
+  bool finished = false;          // the final job.done / job.failed is queued
+  std::atomic<bool> cancel{false};
+  int wake_fd = -1;               // eventfd the socket thread polls beside the socket
+
+  void wake() const {
+    uint64_t one = 1;
+    ssize_t n = ::write(wake_fd, &one, sizeof one);
+    (void)n;  // EAGAIN only when the counter is saturated: the socket thread is awake anyway
+  }
+
+  // Queues a batch; false when the job was cancelled (the batch is dropped).
+  bool push_batch(Message message) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      space.wait(lock, [&] { return cancel.load() || queue.size() < kMaxQueued; });
+      if (cancel.load()) return false;
+      queue.push_back(std::move(message));
+    }
+    wake();
+    return true;
+  }
+
+  // Queues the job's last message, whatever the queue's size (it is bounded by kMaxQueued + 1).
+  void finish(Message message) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      queue.push_back(std::move(message));
+      finished = true;
+    }
+    wake();
+  }
+
+  void set_cancelled() {
+    cancel.store(true);
+    std::lock_guard<std::mutex> lock(mu);
+    space.notify_all();
+  }
+};
+
+JobContext::JobContext(JobChannel& channel, std::string job, int64_t attempt)
+    : channel_(channel), job_(std::move(job)), attempt_(attempt) {}
+
+void JobContext::send_batch(nlohmann::json body) {
+  if (!body.is_object()) body = nlohmann::json::object();
+  body["job"] = job_;
+  body["attempt"] = attempt_;
+  body["seq"] = seq_.fetch_add(1);
+  channel_.push_batch(Message{std::string(protocol::kBatchItems), std::move(body)});
+}
+
+bool JobContext::cancelled() const { return channel_.cancel.load(); }
+
+bool is_retryable(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::unavailable:
+    case ErrorKind::io:
+    case ErrorKind::corruption:
+      return true;
+    case ErrorKind::not_found:
+    case ErrorKind::invalid_input:
+    case ErrorKind::unauthorized:
+      return false;
+  }
+  return false;
+}
+
+std::string default_worker_name(const std::string& prefix) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return prefix + "-" + (host[0] ? std::string(host) : std::string("host")) + "-" + std::to_string(::getpid());
+}
+
+namespace {
+
+Message failed_message(const std::string& job, int64_t attempt, const std::string& error, bool retryable) {
+  return Message{std::string(protocol::kJobFailed),
+                 {{"job", job}, {"attempt", attempt}, {"error", error}, {"retryable", retryable}}};
+}
+
+std::string id_of(const Message& message) {
+  auto it = message.body.find("id");
+  return it != message.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+// One connection to the broker, and the job running on it (if any). Lives on run()'s thread.
+class JobWorker::Session {
+ public:
+  Session(JobWorker& worker, int wake_fd) : w_(worker), wake_fd_(wake_fd) {}
+  ~Session() { abandon_job(); }
+
+  // Connects and says worker.ready. False when the endpoint is unusable (logged).
+  bool connect() {
+    try {
+      socket_.emplace(w_.context_, zmq::socket_type::dealer);
+      socket_->set(zmq::sockopt::linger, 0);
+      socket_->connect(w_.options_.endpoint);
+    } catch (const zmq::error_t& e) {
+      spdlog::error("{}: cannot connect to {}: {}", w_.options_.name, w_.options_.endpoint, e.what());
+      socket_.reset();
+      return false;
+    }
+    w_.connects_.fetch_add(1);  // before worker.ready: whoever hears it can count on it
+    nlohmann::json servers = nlohmann::json::array();
+    for (const auto& s : w_.options_.servers) servers.push_back(s);
+    send(Message{std::string(protocol::kWorkerReady),
+                 {{"worker", w_.options_.name}, {"serves", w_.options_.service}, {"servers", servers}}});
+    last_heard_ = Clock::now();
+    spdlog::debug("{}: ready on {} (serves {})", w_.options_.name, w_.options_.endpoint, w_.options_.service);
+    return true;
+  }
+
+  // Polls until stop() or until the broker has been silent too long. Sets `heard` once the broker
+  // said anything on this connection (that resets the backoff).
+  enum class End { stopped, broker_silent };
+  End serve(bool& heard) {
+    const auto interval = w_.options_.heartbeat;
+    const auto dead_after = interval * w_.options_.liveness;
+    while (!w_.stop_.load()) {
+      const auto now = Clock::now();
+      auto wait = std::min<milliseconds>(
+          milliseconds(100), std::chrono::duration_cast<milliseconds>(last_sent_ + interval - now));
+      if (wait < milliseconds(0)) wait = milliseconds(0);
+      zmq::pollitem_t items[] = {{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0},
+                                 {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+      try {
+        zmq::poll(items, 2, wait);
+        if (items[1].revents & ZMQ_POLLIN) {
+          uint64_t counter;
+          ssize_t n = ::read(wake_fd_, &counter, sizeof counter);
+          (void)n;
+        }
+        while (auto envelope = receive_message(*socket_, false)) {
+          last_heard_ = Clock::now();
+          heard = true;
+          handle(*envelope);
+        }
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;  // a signal (SIGTERM's handler calls stop()): look at the flag
+        if (e.num() == ETERM) {          // the context is being closed: nothing more can be sent
+          spdlog::warn("{}: the zmq context was closed; stopping", w_.options_.name);
+          w_.stop();
+          continue;
+        }
+        throw;
+      }
+      pump_job();
+      if (Clock::now() - last_sent_ >= interval)
+        send(Message{std::string(protocol::kHeartbeat), {{"worker", w_.options_.name}}});
+      if (Clock::now() - last_heard_ >= dead_after) return End::broker_silent;
+    }
+    return End::stopped;
+  }
+
+  // stop(): the running job is cancelled, reported as a retryable failure so the broker
+  // requeues it at once, and the socket lingers briefly so that report leaves.
+  void finish_stopped() {
+    if (job_) {
+      job_->channel->set_cancelled();
+      if (job_->thread.joinable()) job_->thread.join();
+      pump_job();
+    }
+    if (socket_) {
+      try {
+        socket_->set(zmq::sockopt::linger, 100);
+      } catch (const zmq::error_t&) {
+        // ETERM: the context is closing; the socket closes without lingering
+      }
+      socket_.reset();
+    }
+  }
+
+  // The broker went silent: its view of our job is gone (it requeued it or restarted), so the
+  // job is cancelled and whatever it still wanted to send is dropped.
+  void abandon_job() {
+    if (!job_) return;
+    job_->channel->set_cancelled();
+    if (job_->thread.joinable()) job_->thread.join();
+    job_.reset();
+  }
+
+  void close() { socket_.reset(); }
+
+ private:
+  struct RunningJob {
+    std::string job;
+    int64_t attempt = 0;
+    std::unique_ptr<JobChannel> channel;
+    std::thread thread;
+  };
+
+  void send(const Message& message) {
+    if (send_message(*socket_, message)) last_sent_ = Clock::now();
+  }
+
+  void refuse(const std::string& ref, const std::string& error, bool fatal) {
+    send_refusal(*socket_, "", ref, error, fatal);
+    last_sent_ = Clock::now();
+  }
+
+  void handle(Envelope& envelope) {
+    if (!envelope.message) {
+      const std::string& error = envelope.message.error().message;
+      spdlog::warn("{}: refused a message from the broker: {}", w_.options_.name, error);
+      // An ack is never answered, not even a malformed one (decode errors start with the type),
+      // so two peers can never bounce refusals back and forth.
+      if (error.rfind(std::string(protocol::kAck) + ":", 0) != 0) refuse("", error, false);
+      return;
+    }
+    const Message& message = *envelope.message;
+    if (message.type == protocol::kHeartbeat) return;
+    if (message.type == protocol::kAck) {
+      const auto& b = message.body;
+      if (b.value("ok", true)) return;
+      const bool fatal = b.value("fatal", false);
+      const std::string error = b.value("error", std::string("(no reason given)"));
+      if (fatal) {
+        spdlog::error("{}: the broker refused us for good: {}; stopping", w_.options_.name, error);
+        w_.stop();
+      } else {
+        spdlog::warn("{}: the broker refused message {}: {}", w_.options_.name, b.value("ref", std::string()), error);
+      }
+      return;
+    }
+    if (message.type == protocol::kJobFetch || message.type == protocol::kJobExport) {
+      start_job(message);
+      return;
+    }
+    spdlog::warn("{}: refused a '{}' message: workers do not take it", w_.options_.name, message.type);
+    refuse(id_of(message), "a worker does not take '" + message.type + "' messages", false);
+  }
+
+  void start_job(const Message& message) {
+    const auto& b = message.body;
+    auto job_it = b.find("job");
+    auto attempt_it = b.find("attempt");
+    if (job_it == b.end() || !job_it->is_string() || job_it->get_ref<const std::string&>().empty() ||
+        attempt_it == b.end() || !attempt_it->is_number_integer()) {
+      spdlog::warn("{}: refused a '{}' without a 'job' id and an integer 'attempt'", w_.options_.name, message.type);
+      refuse(id_of(message), message.type + ": needs a string 'job' and an integer 'attempt'", false);
+      return;
+    }
+    const std::string job = job_it->get<std::string>();
+    const int64_t attempt = attempt_it->get<int64_t>();
+    const std::string_view wanted = w_.options_.service == protocol::kServiceFetch ? protocol::kJobFetch
+                                                                                    : protocol::kJobExport;
+    if (message.type != wanted) {
+      spdlog::warn("{}: got {} {} but serves {}", w_.options_.name, message.type, job, w_.options_.service);
+      refuse(id_of(message), "worker '" + w_.options_.name + "' serves " + w_.options_.service + " jobs, not " +
+                                 message.type, false);
+      return;
+    }
+    if (job_) {
+      spdlog::warn("{}: got job {} while job {} is running", w_.options_.name, job, job_->job);
+      refuse(id_of(message), "worker '" + w_.options_.name + "' is busy with job " + job_->job, false);
+      return;
+    }
+    spdlog::debug("{}: job {} attempt {} ({})", w_.options_.name, job, attempt, message.type);
+    job_ = std::make_unique<RunningJob>();
+    job_->job = job;
+    job_->attempt = attempt;
+    job_->channel = std::make_unique<JobChannel>();
+    job_->channel->wake_fd = wake_fd_;
+    JobChannel* channel = job_->channel.get();
+    const JobHandler& handler = w_.handler_;
+    job_->thread = std::thread([channel, &handler, message, job, attempt] {
+      JobContext ctx(*channel, job, attempt);
+      Message last;
+      try {
+        Result<nlohmann::json> result = handler(message, ctx);
+        if (channel->cancel.load()) {
+          // Batches may have been dropped since the cancel: never report such a job as done.
+          last = failed_message(job, attempt, "the worker stopped before the job finished", true);
+        } else if (result) {
+          last = Message{std::string(protocol::kJobDone),
+                         {{"job", job}, {"attempt", attempt}, {"result", std::move(result.value())}}};
+        } else {
+          last = failed_message(job, attempt, result.error().message, is_retryable(result.error()));
+        }
+      } catch (const std::exception& e) {
+        last = failed_message(job, attempt, std::string("internal error: ") + e.what(), false);
+      } catch (...) {
+        last = failed_message(job, attempt, "internal error: an unknown exception", false);
+      }
+      if (last.type == protocol::kJobFailed)
+        spdlog::warn("job {} attempt {} failed: {}", job, attempt, last.body.value("error", std::string()));
+      channel->finish(std::move(last));
+    });
+  }
+
+  // Sends what the job thread queued, in order; joins the thread once its last message left.
+  void pump_job() {
+    if (!job_) return;
+    JobChannel& channel = *job_->channel;
+    bool done = false;
+    {
+      std::lock_guard<std::mutex> lock(channel.mu);
+      while (!channel.queue.empty()) {
+        if (!send_message(*socket_, channel.queue.front())) break;  // HWM: try again next turn
+        last_sent_ = Clock::now();
+        channel.queue.pop_front();
+      }
+      channel.space.notify_all();
+      done = channel.finished && channel.queue.empty();
+    }
+    if (done) {
+      if (job_->thread.joinable()) job_->thread.join();
+      spdlog::debug("{}: job {} finished", w_.options_.name, job_->job);
+      job_.reset();
+    }
+  }
+
+  JobWorker& w_;
+  int wake_fd_;
+  std::optional<zmq::socket_t> socket_;
+  std::unique_ptr<RunningJob> job_;
+  Clock::time_point last_heard_ = Clock::now();
+  Clock::time_point last_sent_ = Clock::now();
+};
+
+JobWorker::JobWorker(zmq::context_t& context, JobWorkerOptions options, JobHandler handler)
+    : context_(context), options_(std::move(options)), handler_(std::move(handler)) {
+  if (options_.endpoint.empty()) throw std::invalid_argument("JobWorker: empty endpoint");
+  if (options_.service != protocol::kServiceFetch && options_.service != protocol::kServiceExport)
+    throw std::invalid_argument("JobWorker: service must be fetch or export, not '" + options_.service + "'");
+  if (options_.heartbeat < milliseconds(1)) throw std::invalid_argument("JobWorker: heartbeat under 1 ms");
+  if (options_.liveness < 1) throw std::invalid_argument("JobWorker: liveness under 1");
+  if (!handler_) throw std::invalid_argument("JobWorker: no handler");
+  try {  // a malformed endpoint is a start-up error, not something to find out in run()
+    zmq::socket_t probe(context_, zmq::socket_type::dealer);
+    probe.set(zmq::sockopt::linger, 0);
+    probe.connect(options_.endpoint);
+  } catch (const zmq::error_t& e) {
+    throw std::invalid_argument("endpoints.workers: cannot connect to '" + options_.endpoint + "': " + e.what());
+  }
+  if (options_.name.empty()) options_.name = std::string(options_.service) + "-worker";
+  if (options_.reconnect_initial < milliseconds(1)) options_.reconnect_initial = milliseconds(1);
+  if (options_.reconnect_max < options_.reconnect_initial) options_.reconnect_max = options_.reconnect_initial;
+}
+
+JobWorker::~JobWorker() = default;
+
+void JobWorker::stop() { stop_.store(true); }
+
+void JobWorker::run() {
+  const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0) throw std::runtime_error("JobWorker: eventfd failed");
+  auto backoff = options_.reconnect_initial;
+  {
+    Session session(*this, wake_fd);
+    while (!stop_.load()) {
+      if (!session.connect()) break;
+      bool heard = false;
+      if (session.serve(heard) == Session::End::stopped) break;
+      if (heard) backoff = options_.reconnect_initial;
+      spdlog::warn("{}: no word from the broker at {} for {} ms; reconnecting in {} ms", options_.name,
+                   options_.endpoint, (options_.heartbeat * options_.liveness).count(), backoff.count());
+      session.abandon_job();
+      session.close();
+      // Waits in short slices so stop() (a bare flag) is seen within 100 ms.
+      const auto until = Clock::now() + backoff;
+      while (!stop_.load() && Clock::now() < until)
+        std::this_thread::sleep_for(std::min<Clock::duration>(milliseconds(100), until - Clock::now()));
+      backoff = std::min(backoff * 2, options_.reconnect_max);
+    }
+    session.finish_stopped();
+  }
+  ::close(wake_fd);
+}
+
+}  // namespace ws

@@ -1,0 +1,126 @@
+#include "ws/record.h"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "ws/json_fields.h"
+
+namespace ws {
+namespace {
+// First byte of an encoded record: the layout of what follows (1 = MessagePack of the JSON form).
+constexpr char kRecordLayout = 1;
+}  // namespace
+
+void to_json(nlohmann::json& j, const ServerMeta& m) {
+  using json_fields::put;
+  j = nlohmann::json::object();
+  put(j, "item_id", m.item_id);
+  put(j, "series_id", m.series_id);
+  put(j, "library_id", m.library_id);
+  put(j, "watched", m.watched);
+  put(j, "played_at", m.played_at);
+  put(j, "added_at", m.added_at);
+  put(j, "progress_ms", m.progress_ms);
+  put(j, "path", m.path);
+  put(j, "title", m.title);
+  put(j, "episode_title", m.episode_title);
+  put(j, "episode_end", m.episode_end, -1);
+}
+
+void from_json(const nlohmann::json& j, ServerMeta& m) {
+  using json_fields::get;
+  m = ServerMeta{};
+  get(j, "item_id", m.item_id);
+  get(j, "series_id", m.series_id);
+  get(j, "library_id", m.library_id);
+  get(j, "watched", m.watched);
+  get(j, "played_at", m.played_at);
+  get(j, "added_at", m.added_at);
+  get(j, "progress_ms", m.progress_ms);
+  get(j, "path", m.path);
+  get(j, "title", m.title);
+  get(j, "episode_title", m.episode_title);
+  get(j, "episode_end", m.episode_end);
+}
+
+void to_json(nlohmann::json& j, const Progress& p) {
+  j = nlohmann::json::object();
+  json_fields::put(j, "ms", p.ms);
+  json_fields::put(j, "via", p.via);
+  json_fields::put(j, "at", p.at);
+}
+
+void from_json(const nlohmann::json& j, Progress& p) {
+  p = Progress{};
+  json_fields::get(j, "ms", p.ms);
+  json_fields::get(j, "via", p.via);
+  json_fields::get(j, "at", p.at);
+}
+
+void to_json(nlohmann::json& j, const Record& r) {
+  using json_fields::put;
+  j = nlohmann::json::object();
+  j["id"] = r.id;
+  j["type"] = to_string(r.type);
+  j["watched"] = r.watched;
+  put(j, "updated", r.updated);
+  put(j, "unmarked_at", r.unmarked_at);
+  put(j, "via", r.via);
+  put(j, "title", r.title);
+  put(j, "year", r.year);
+  put(j, "season", r.season, -1);
+  put(j, "episode", r.episode, -1);
+  put(j, "guids", r.guids);
+  put(j, "parent", r.parent);
+  if (r.progress.ms != 0 || !r.progress.via.empty()) j["progress"] = r.progress;
+  put(j, "metadata", r.metadata);
+  put(j, "created_at", r.created_at);
+  put(j, "updated_at", r.updated_at);
+}
+
+void from_json(const nlohmann::json& j, Record& r) {
+  using json_fields::get;
+  r = Record{};
+  get(j, "id", r.id);
+  std::string type;
+  get(j, "type", type);
+  auto parsed = parse_media_type(type);
+  if (!parsed) throw nlohmann::json::other_error::create(501, "record type '" + type + "' is not movie or episode", &j);
+  r.type = *parsed;
+  get(j, "watched", r.watched);
+  get(j, "updated", r.updated);
+  get(j, "unmarked_at", r.unmarked_at);
+  get(j, "via", r.via);
+  get(j, "title", r.title);
+  get(j, "year", r.year);
+  get(j, "season", r.season);
+  get(j, "episode", r.episode);
+  get(j, "guids", r.guids);
+  get(j, "parent", r.parent);
+  get(j, "progress", r.progress);
+  get(j, "metadata", r.metadata);
+  get(j, "created_at", r.created_at);
+  get(j, "updated_at", r.updated_at);
+}
+
+std::string encode_record(const Record& record) {
+  std::string out(1, kRecordLayout);
+  nlohmann::json j = record;
+  nlohmann::json::to_msgpack(j, nlohmann::detail::output_adapter<char>(out));
+  return out;
+}
+
+Record decode_record(std::string_view bytes) {
+  if (bytes.empty()) throw std::runtime_error("record: empty value");
+  if (bytes[0] != kRecordLayout)
+    throw std::runtime_error("record: unknown layout " + std::to_string(static_cast<int>(bytes[0])));
+  try {
+    auto j = nlohmann::json::from_msgpack(bytes.substr(1));
+    return j.get<Record>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("record: undecodable: ") + e.what());
+  }
+}
+
+}  // namespace ws

@@ -1,0 +1,228 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config_test_util.h"
+#include "ws/config.h"
+
+namespace fs = std::filesystem;
+using namespace ws;
+using ws::testing::slurp;
+using ws::testing::TempDir;
+
+namespace {
+
+// An early-preview WatchState servers.yaml, as the seed wrote it (shape from its
+// config/servers.yaml and servers:edit), with the per-server webhook block and options.
+const char* kSeedFile = R"(my_plex_server:
+  type: plex
+  url: 'http://172.23.0.11:32400'
+  token: plex-secret-token
+  uuid: 0123456789abcdef
+  webhook:
+    token: 6f1b2c3d4e5f
+    import: true
+    push: false
+    match:
+      user: true
+      uuid: true
+  export:
+    enabled: true
+    lastSync: null
+  import:
+    enabled: true
+    lastSync: 1650000000
+  options:
+    ignore: '3,7'
+    IMPORT_METADATA_ONLY: false
+    client:
+      timeout: 120
+      verify_host: false
+my_jellyfin_server:
+  type: jellyfin
+  url: 'http://172.23.0.12:8096/'
+  token: jf-api-token
+  options:
+    user: user-id
+    MAX_EPISODE_RANGE: 5
+  export:
+    enabled: false
+    lastSync: null
+  import:
+    enabled: true
+    lastSync: null
+)";
+
+}  // namespace
+
+TEST_CASE("an early-preview WatchState servers.yaml loads unchanged", "[config][servers]") {
+  auto file = parse_servers(kSeedFile, "servers.yaml");
+  REQUIRE(file.ok());
+  REQUIRE(file->servers.size() == 2);
+  CHECK(file->warnings.empty());
+
+  const ServerConfig& plex = file->servers[0];
+  CHECK(plex.name == "my_plex_server");
+  CHECK(plex.type == ServerType::plex);
+  CHECK(plex.url == "http://172.23.0.11:32400");
+  CHECK(plex.token == "plex-secret-token");
+  CHECK(plex.uuid == "0123456789abcdef");
+  CHECK(plex.import_last_sync == 1650000000);
+  CHECK(plex.export_last_sync == 0);
+  CHECK(plex.ignored_libraries == std::vector<std::string>{"3", "7"});
+  CHECK(plex.timeout_s == 120);
+  CHECK_FALSE(plex.verify_tls);
+  CHECK(plex.webhook_token == "6f1b2c3d4e5f");
+  CHECK(plex.webhook_import);
+  CHECK_FALSE(plex.webhook_push);
+
+  const ServerConfig& jf = file->servers[1];
+  CHECK(jf.type == ServerType::jellyfin);
+  CHECK(jf.url == "http://172.23.0.12:8096");  // trailing slash dropped
+  CHECK(jf.user == "user-id");                 // from the seed's options.user
+  CHECK_FALSE(jf.export_enabled);
+  CHECK(jf.import_enabled);
+  CHECK(file->find("my_jellyfin_server") == &jf);
+  CHECK(file->find("nope") == nullptr);
+}
+
+TEST_CASE("a top-level user wins over options.user", "[config][servers]") {
+  auto file = parse_servers("e:\n  type: emby\n  url: http://e:8096\n  token: t\n  options:\n    user: old\n  user: new\n",
+                            "s.yaml");
+  REQUIRE(file.ok());
+  CHECK(file->servers[0].user == "new");
+}
+
+TEST_CASE("servers.yaml errors name the file, the line and the key", "[config][servers]") {
+  SECTION("a wrong type") {
+    auto file = parse_servers("my_plex:\n  url: http://x:1\n  token: t\n\n\n\n  type: plx\n", "var/config/servers.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK(file.error().message == "var/config/servers.yaml:7: my_plex.type: 'plx' is not one of plex, jellyfin, emby");
+  }
+  SECTION("a YAML syntax error") {
+    auto file = parse_servers("a:\n  type: plex\n  url: [unclosed\n", "s.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK_THAT(file.error().message, Catch::StartsWith("s.yaml:"));
+    CHECK_THAT(file.error().message, Catch::Contains("YAML syntax error"));
+  }
+  SECTION("a missing url") {
+    auto file = parse_servers("a:\n  type: plex\n", "s.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK(file.error().message == "s.yaml:1: a: 'url' is missing (e.g. http://192.168.1.10:32400)");
+  }
+  SECTION("a bad boolean") {
+    auto file = parse_servers("a:\n  type: plex\n  url: http://x\n  import:\n    enabled: maybe\n", "s.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK(file.error().message == "s.yaml:5: a.import.enabled: 'maybe' is not a boolean (true or false)");
+  }
+  SECTION("a timeout out of range names the range") {
+    auto file = parse_servers("a:\n  type: plex\n  url: http://x\n  options:\n    timeout: 0\n", "s.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK(file.error().message == "s.yaml:5: a.options.timeout: 0 is out of range 1..3600");
+  }
+  SECTION("a map where a value belongs") {
+    auto file = parse_servers("a:\n  type: plex\n  url: {x: 1}\n", "s.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK(file.error().message == "s.yaml:3: a.url: expected a single value, found a map");
+  }
+  SECTION("not a map at the top") {
+    auto file = parse_servers("- a\n- b\n", "s.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK_THAT(file.error().message, Catch::StartsWith("s.yaml:1: "));
+  }
+}
+
+TEST_CASE("unknown servers.yaml keys are warnings naming file, line and key", "[config][servers]") {
+  auto file = parse_servers("a:\n  type: plex\n  url: http://x\n  token: t\n  colour: blue\n  options:\n    shiny: 1\n",
+                            "s.yaml");
+  REQUIRE(file.ok());
+  REQUIRE(file->warnings.size() == 2);
+  CHECK(file->warnings[0].message == "s.yaml:5: a.colour: unknown key, ignored");
+  CHECK(file->warnings[1].message == "s.yaml:7: a.options.shiny: unknown key, ignored");
+}
+
+TEST_CASE("servers.yaml errors never contain a token", "[config][servers][secrets]") {
+  SECTION("a token written as a map") {
+    auto file = parse_servers("a:\n  type: plex\n  url: http://x\n  token: {secret-value: 1}\n", "s.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK_THAT(file.error().message, !Catch::Contains("secret-value"));
+  }
+  SECTION("a URL carrying a token") {
+    auto file = parse_servers("a:\n  type: plex\n  url: 'ftp://x/?X-Plex-Token=secret-value'\n", "s.yaml");
+    REQUIRE_FALSE(file.ok());
+    CHECK_THAT(file.error().message, !Catch::Contains("secret-value"));
+    CHECK_THAT(file.error().message, Catch::Contains("X-Plex-Token=***"));
+  }
+}
+
+TEST_CASE("a missing servers.yaml is an empty list", "[config][servers]") {
+  TempDir dir;
+  auto file = load_servers(dir.path / "none.yaml");
+  REQUIRE(file.ok());
+  CHECK(file->servers.empty());
+}
+
+TEST_CASE("the example servers.yaml loads without a warning", "[config][servers][example]") {
+  auto file = parse_servers(example_servers_yaml(), "example");
+  REQUIRE(file.ok());
+  CHECK(file->servers.size() == 3);
+  for (const auto& w : file->warnings) FAIL_CHECK(w.message);
+}
+
+TEST_CASE("save_servers keeps what it does not model and writes 0600", "[config][servers]") {
+  TempDir dir;
+  const fs::path path = dir.path / "config" / "servers.yaml";
+  REQUIRE(write_private_file(path, kSeedFile, false).ok());
+  auto file = load_servers(path);
+  REQUIRE(file.ok());
+  file->servers[0].uuid = "new-uuid";
+  file->servers[1].export_last_sync = 1700000000;
+  REQUIRE(save_servers(path, *file).ok());
+
+  CHECK((fs::status(path).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  const std::string text = slurp(path);
+  CHECK_THAT(text, Catch::Contains("IMPORT_METADATA_ONLY"));  // seed option kept
+  CHECK_THAT(text, Catch::Contains("match:"));                // webhook.match kept
+  auto again = load_servers(path);
+  REQUIRE(again.ok());
+  CHECK(again->warnings.empty());
+  CHECK(again->servers[0].uuid == "new-uuid");
+  CHECK(again->servers[1].export_last_sync == 1700000000);
+  CHECK(again->servers[1].user == "user-id");
+  CHECK(again->servers[0].ignored_libraries == file->servers[0].ignored_libraries);
+  CHECK(again->servers[0].timeout_s == 120);
+  CHECK_FALSE(again->servers[0].verify_tls);
+  CHECK_FALSE(again->servers[0].webhook_push);
+}
+
+TEST_CASE("save_servers writes a new file that loads back equal", "[config][servers]") {
+  TempDir dir;
+  ServersFile file;
+  ServerConfig s;
+  s.name = "e";
+  s.type = ServerType::emby;
+  s.url = "http://e:8096";
+  s.token = "tok";
+  s.user = "u1";
+  s.ignored_libraries = {"1", "2"};
+  s.page_size = 300;
+  file.servers.push_back(s);
+  const fs::path path = dir.path / "servers.yaml";
+  REQUIRE(save_servers(path, file).ok());
+  auto again = load_servers(path);
+  REQUIRE(again.ok());
+  REQUIRE(again->servers.size() == 1);
+  CHECK(again->servers[0].type == ServerType::emby);
+  CHECK(again->servers[0].user == "u1");
+  CHECK(again->servers[0].ignored_libraries == s.ignored_libraries);
+  CHECK(again->servers[0].page_size == 300);
+}
+
+TEST_CASE("server types parse in any case and print lowercase", "[config][servers]") {
+  CHECK(parse_server_type("Plex") == ServerType::plex);
+  CHECK(parse_server_type("JELLYFIN") == ServerType::jellyfin);
+  CHECK(parse_server_type("emby") == ServerType::emby);
+  CHECK_FALSE(parse_server_type("kodi"));
+  CHECK(to_string(ServerType::jellyfin) == "jellyfin");
+}

@@ -1,0 +1,150 @@
+// Jellyfin webhooks (the webhook plugin's Generic destination with "Send All Properties",
+// DESIGN §11): one flat JSON object, often posted as text/plain, with nulls and noise keys.
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "webhook_json.h"
+#include "ws/multipart.h"
+#include "ws/webhook_parser.h"
+#include "ws/webhook_time.h"
+
+namespace ws {
+namespace {
+
+using nlohmann::json;
+using namespace webhook_detail;
+
+// The plugin may format GUIDs with dashes or in capitals; the API uses 32 lowercase hex digits.
+// Anything that is not a GUID is kept as sent.
+std::string jellyfin_id(std::string id) {
+  std::string compact;
+  for (char c : id)
+    if (c != '-') compact.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const bool guid = compact.size() == 32 &&
+                    std::all_of(compact.begin(), compact.end(), [](unsigned char c) { return std::isxdigit(c); });
+  return guid ? compact : id;
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+      return false;
+  return true;
+}
+
+// Provider_<source> keys (any case of the prefix) -> the item's ids; SeriesProvider_<source>,
+// when a template adds them, -> the series' ids.
+void read_provider_keys(const json& j, MediaItem& item) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    Guids* target = nullptr;
+    std::string_view source;
+    if (starts_with_nocase(key, "Provider_")) {
+      target = &item.guids;
+      source = std::string_view(key).substr(9);
+    } else if (starts_with_nocase(key, "SeriesProvider_")) {
+      target = &item.parent;
+      source = std::string_view(key).substr(15);
+    } else {
+      continue;
+    }
+    const std::string value = text_of(j, key);
+    const std::string canonical = canonical_source(source);
+    if (!value.empty() && !canonical.empty()) add_guid(*target, canonical, value);
+  }
+}
+
+void read_item(const json& j, MediaItem& item, const std::string& type) {
+  const bool episode = type == "Episode";
+  item.type = episode ? MediaType::episode : MediaType::movie;
+  item.item_id = jellyfin_id(text_of(j, "ItemId"));
+  if (episode) {
+    item.series_id = jellyfin_id(text_of(j, "SeriesId"));
+    item.title = text_of(j, "SeriesName");
+    item.episode_title = text_of(j, "Name");
+    item.season = small_int_of(j, "SeasonNumber", -1);
+    item.episode = small_int_of(j, "EpisodeNumber", -1);
+    item.episode_end = small_int_of(j, "EpisodeNumberEnd", -1);
+  } else {
+    item.title = text_of(j, "Name");
+  }
+  item.year = small_int_of(j, "Year", 0);
+  read_provider_keys(j, item);
+  item.watched = bool_of(j, "Played").value_or(false);
+  item.play_count = std::max(0, small_int_of(j, "PlayCount", 0));
+  item.played_at = date_of(j, "LastPlayedDate");
+  item.progress_ms = ticks_to_ms(int_of(j, "PlaybackPositionTicks").value_or(0));
+}
+
+}  // namespace
+
+Result<WebhookEvent> parse_jellyfin_webhook(const WebhookRequest& request) {
+  if (auto err = check_body_size(request, "the Jellyfin")) return *err;
+  if (is_multipart_form(request.content_type))
+    return make_error(ErrorKind::invalid_input,
+                      "a Jellyfin webhook is one JSON object (application/json or text/plain), not multipart/form-data");
+  auto body = parse_json_object(request.body, "the Jellyfin webhook body");
+  if (!body) return body.error();
+  const json& j = *body;
+
+  WebhookEvent event;
+  event.type = ServerType::jellyfin;
+  event.event_name = text_of(j, "NotificationType");
+  if (event.event_name.empty())
+    return make_error(ErrorKind::invalid_input,
+                      "the Jellyfin webhook has no NotificationType (is \"Send All Properties\" on?)");
+  event.server_id = jellyfin_id(text_of(j, "ServerId"));
+  event.server_name = text_of(j, "ServerName");
+  event.user_id = jellyfin_id(text_of(j, "UserId"));
+  event.user_name = text_of(j, "NotificationUsername");
+  const int64_t sent_at = date_of(j, "UtcTimestamp");
+  event.event_time = sent_at > 0 ? sent_at : request.received_at;
+
+  const std::string type = text_of(j, "ItemType");
+  read_item(j, event.item, type);
+  const std::string& name = event.event_name;
+  std::optional<WebhookKind> kind;
+  if (name == "ItemAdded") {
+    kind = WebhookKind::item_added;
+  } else if (name == "PlaybackStart" || name == "PlaybackStop") {
+    kind = WebhookKind::tainted_play;
+  } else if (name == "PlaybackProgress") {
+    kind = WebhookKind::progress;
+  } else if (name == "UserDataSaved") {
+    const std::string reason = text_of(j, "SaveReason");
+    const auto played = bool_of(j, "Played");
+    if (reason == "TogglePlayed") {
+      if (!played)
+        return make_error(ErrorKind::invalid_input,
+                          "the Jellyfin UserDataSaved (TogglePlayed) webhook has no Played value");
+      kind = WebhookKind::state_change;
+      event.item.watched = *played;
+      if (!*played) event.item.played_at = 0;
+    } else if (reason == "PlaybackFinished" && played.value_or(false)) {
+      kind = WebhookKind::completed_play;
+      event.item.watched = true;
+      if (event.item.played_at == 0) event.item.played_at = event.event_time;
+    } else {
+      // Everything else, PlaybackFinished with Played false included, is a progress save: it must
+      // never be read as an unmark.
+      kind = WebhookKind::progress;
+    }
+  }
+
+  if (!kind) {
+    ignore(event, "Jellyfin notification '" + name + "' is not about watch state");
+  } else if (type != "Movie" && type != "Episode") {
+    ignore(event, "Jellyfin " + name + " is about " + (type.empty() ? "an item without an ItemType" : "a '" + type + "'") +
+                      ", not a movie or an episode");
+  } else if (event.item.item_id.empty()) {
+    return make_error(ErrorKind::invalid_input, "the Jellyfin " + name + " webhook has no ItemId");
+  } else {
+    event.kind = *kind;
+  }
+  set_event_id(event, sent_at > 0 ? sent_at : event.item.played_at);
+  return event;
+}
+
+}  // namespace ws

@@ -1,0 +1,161 @@
+#include "ws/exporter.h"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace ws {
+namespace {
+
+JobWorkerOptions worker_options(const ExporterOptions& options) {
+  JobWorkerOptions w;
+  w.endpoint = effective_endpoint(options);
+  w.service = std::string(protocol::kServiceExport);
+  w.name = options.name;
+  w.servers = options.servers;
+  w.heartbeat = options.heartbeat;
+  return w;
+}
+
+ExporterOptions checked(ExporterOptions options) {
+  if (auto valid = validate(options); !valid) throw std::invalid_argument(valid.error().message);
+  if (options.name.empty()) options.name = default_worker_name("exporter");
+  return options;
+}
+
+// What happened to one action; exactly one of written / error is set once it ran.
+struct Outcome {
+  std::optional<bool> written;
+  std::optional<Error> error;
+};
+
+}  // namespace
+
+Exporter::Exporter(zmq::context_t& context, ExporterOptions options)
+    : options_(checked(std::move(options))),
+      directory_(options_.paths.servers_file()),
+      worker_(context, worker_options(options_),
+              [this](const Message& job, JobContext& ctx) { return handle(job, ctx); }) {
+  if (auto loaded = directory_.load(); !loaded)
+    spdlog::warn("{}: {} (jobs will fail until it is fixed)", options_.name, loaded.error().message);
+}
+
+void Exporter::run() { worker_.run(); }
+
+void Exporter::stop() { worker_.stop(); }
+
+Result<Exporter::ServerPool*> Exporter::pool_for(const std::string& server, size_t clients) {
+  if (!options_.servers.empty() &&
+      std::find(options_.servers.begin(), options_.servers.end(), server) == options_.servers.end())
+    return make_error(ErrorKind::unavailable,  // another exporter may serve it: worth another attempt
+                      "exporter '" + options_.name + "' does not serve server '" + server + "'");
+  auto config = directory_.find(server);
+  if (!config) return config.error();
+  auto it = pools_.find(server);
+  if (it != pools_.end() && !same_connection(it->second.config, *config)) {
+    spdlog::info("{}: servers.yaml changed for '{}'; new clients", options_.name, server);
+    pools_.erase(it);
+    it = pools_.end();
+  }
+  if (it == pools_.end()) {
+    ServerPool pool;
+    pool.config = *config;
+    pool.series = std::make_shared<SeriesCache>();
+    it = pools_.emplace(server, std::move(pool)).first;
+  }
+  ServerPool& pool = it->second;
+  BackendOptions backend = options_.backend;
+  backend.series_cache = pool.series;
+  while (pool.clients.size() < clients) pool.clients.push_back(make_backend_client(pool.config, backend));
+  return &pool;
+}
+
+Result<nlohmann::json> Exporter::handle(const Message& message, JobContext& ctx) {
+  const auto& body = message.body;
+  auto server_it = body.find("server");
+  if (server_it == body.end() || !server_it->is_string() || server_it->get_ref<const std::string&>().empty())
+    return make_error(ErrorKind::invalid_input, "job.export: needs a non-empty string 'server'");
+  const std::string server = server_it->get<std::string>();
+  auto actions_it = body.find("actions");
+  if (actions_it == body.end() || !actions_it->is_array())
+    return make_error(ErrorKind::invalid_input, "job.export: needs an 'actions' list");
+
+  // Malformed entries fail alone (by their key); one without a key fails the job, as it could
+  // not be reported.
+  std::vector<ExportAction> actions;
+  nlohmann::json failed = nlohmann::json::array();
+  for (const auto& entry : *actions_it) {
+    auto action = parse_export_action(entry);
+    if (action) {
+      actions.push_back(std::move(action.value()));
+      continue;
+    }
+    auto key = entry.is_object() ? entry.find("key") : entry.end();
+    if (!entry.is_object() || key == entry.end() || !key->is_string()) return action.error();
+    failed.push_back({{"key", key->get<std::string>()}, {"error", action.error().message}});
+  }
+
+  const size_t threads =
+      std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(options_.config.export_concurrency), actions.size()));
+  auto pool = pool_for(server, threads);
+  if (!pool) return pool.error();
+  const int64_t tolerance = std::max<int64_t>(1000, int64_t{options_.config.progress_min_delta_s} * 1000);
+
+  // Actions of one item stay in job order on one thread (an unplay then a progress must not
+  // race); items are spread over `threads` threads, each with its own client: at most
+  // `threads` requests to this server at once.
+  std::vector<std::vector<size_t>> groups;
+  {
+    std::map<std::string, size_t> group_of;
+    for (size_t i = 0; i < actions.size(); ++i) {
+      auto [it, added] = group_of.emplace(actions[i].item.item_id, groups.size());
+      if (added) groups.emplace_back();
+      groups[it->second].push_back(i);
+    }
+  }
+  std::vector<Outcome> outcomes(actions.size());
+  std::atomic<size_t> next{0};
+  auto work = [&](BackendClient& client) {
+    for (size_t g = next.fetch_add(1); g < groups.size() && !ctx.cancelled(); g = next.fetch_add(1)) {
+      for (size_t i : groups[g]) {
+        auto written = apply_export_action(client, actions[i], tolerance);
+        if (written) outcomes[i].written = *written;
+        else outcomes[i].error = written.error();
+      }
+    }
+  };
+  const size_t used = std::min(threads, std::max<size_t>(1, groups.size()));
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < used; ++t) helpers.emplace_back(work, std::ref(*(*pool)->clients[t]));
+  work(*(*pool)->clients[0]);
+  for (auto& helper : helpers) helper.join();
+  if (ctx.cancelled()) return make_error(ErrorKind::unavailable, "export job " + ctx.job() + " was cancelled");
+
+  nlohmann::json done = nlohmann::json::array();
+  size_t written = 0;
+  size_t retryable_failures = 0;
+  std::optional<Error> first_error;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (outcomes[i].written) {
+      done.push_back({{"key", actions[i].key}, {"written", *outcomes[i].written}});
+      written += *outcomes[i].written ? 1 : 0;
+    } else {
+      const Error& error = *outcomes[i].error;
+      failed.push_back({{"key", actions[i].key}, {"error", error.message}});
+      if (is_retryable(error)) ++retryable_failures;
+      if (!first_error) first_error = error;
+    }
+  }
+  // The server was unreachable for every action: the whole job is worth another attempt.
+  if (!actions.empty() && retryable_failures == actions.size() && failed.size() == actions.size())
+    return *first_error;
+  spdlog::debug("{}: job {} {}: {} actions, {} written, {} failed", options_.name, ctx.job(), server,
+                actions.size(), written, failed.size());
+  return nlohmann::json{{"done", std::move(done)}, {"failed", std::move(failed)}};
+}
+
+}  // namespace ws

@@ -1,0 +1,129 @@
+#include "ws/fetcher.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+namespace ws {
+namespace {
+
+JobWorkerOptions worker_options(const FetcherOptions& options) {
+  JobWorkerOptions w;
+  w.endpoint = effective_endpoint(options);
+  w.service = std::string(protocol::kServiceFetch);
+  w.name = options.name;
+  w.servers = options.servers;
+  w.heartbeat = options.heartbeat;
+  return w;
+}
+
+FetcherOptions checked(FetcherOptions options) {
+  if (auto valid = validate(options); !valid) throw std::invalid_argument(valid.error().message);
+  if (options.name.empty()) options.name = default_worker_name("fetcher");
+  return options;
+}
+
+}  // namespace
+
+Fetcher::Fetcher(zmq::context_t& context, FetcherOptions options)
+    : options_(checked(std::move(options))),
+      directory_(options_.paths.servers_file()),
+      worker_(context, worker_options(options_),
+              [this](const Message& job, JobContext& ctx) { return handle(job, ctx); }) {
+  if (auto loaded = directory_.load(); !loaded)
+    spdlog::warn("{}: {} (jobs will fail until it is fixed)", options_.name, loaded.error().message);
+}
+
+void Fetcher::run() { worker_.run(); }
+
+void Fetcher::stop() { worker_.stop(); }
+
+Result<BackendClient*> Fetcher::client_for(const std::string& server) {
+  if (!options_.servers.empty() &&
+      std::find(options_.servers.begin(), options_.servers.end(), server) == options_.servers.end())
+    return make_error(ErrorKind::unavailable,  // another fetcher may serve it: worth another attempt
+                      "fetcher '" + options_.name + "' does not serve server '" + server + "'");
+  auto config = directory_.find(server);
+  if (!config) return config.error();
+  auto it = clients_.find(server);
+  if (it != clients_.end() && !same_connection(it->second.config, *config)) {
+    spdlog::info("{}: servers.yaml changed for '{}'; new client", options_.name, server);
+    clients_.erase(it);
+    it = clients_.end();
+  }
+  if (it == clients_.end()) {
+    ServerClient entry;
+    entry.config = *config;
+    entry.series = std::make_shared<SeriesCache>();
+    BackendOptions backend = options_.backend;
+    backend.series_cache = entry.series;
+    entry.client = make_backend_client(entry.config, backend);
+    it = clients_.emplace(server, std::move(entry)).first;
+  }
+  return it->second.client.get();
+}
+
+Result<nlohmann::json> Fetcher::handle(const Message& message, JobContext& ctx) {
+  auto job = parse_fetch_job(message.body);
+  if (!job) return job.error();
+  auto client = client_for(job->server);
+  if (!client) return client.error();
+  if (job->kind == FetchJob::Kind::plan) return plan(**client);
+  return pages(**client, *job, ctx);
+}
+
+Result<nlohmann::json> Fetcher::plan(BackendClient& client) {
+  auto identity = client.identity();
+  if (!identity) return identity.error();
+  auto libraries = client.libraries();
+  if (!libraries) return libraries.error();
+  nlohmann::json listed = nlohmann::json::array();
+  for (const Library& library : *libraries) {
+    int64_t total = 0;
+    if (!library.ignored) {
+      auto count = client.count_items(library);
+      if (!count) return count.error();
+      total = *count;
+    }
+    listed.push_back({{"id", library.id},
+                      {"title", library.title},
+                      {"kind", std::string(to_string(library.kind))},
+                      {"ignored", library.ignored},
+                      {"total", total}});
+  }
+  return nlohmann::json{
+      {"identity", {{"id", identity->id}, {"name", identity->name}, {"version", identity->version}}},
+      {"libraries", std::move(listed)}};
+}
+
+// Follows what the server returns (ItemPage::covered): a page may hold fewer entries than asked,
+// and the next one starts where it ended, so no item of the range is skipped or sent twice.
+Result<nlohmann::json> Fetcher::pages(BackendClient& client, const FetchJob& job, JobContext& ctx) {
+  Library library;
+  library.id = job.library;
+  library.kind = job.library_kind;
+  const int64_t page_size = job.page_size > 0 ? job.page_size : options_.config.page_size;
+  const int64_t end = job.start + job.count;
+  int64_t position = job.start;
+  int64_t items = 0;
+  int64_t batches = 0;
+  while (position < end) {
+    if (ctx.cancelled()) return make_error(ErrorKind::unavailable, "fetch job " + ctx.job() + " was cancelled");
+    auto page = client.fetch_page(library, position, std::min(page_size, end - position));
+    if (!page) return page.error();
+    if (page->covered() == 0) break;  // the library ended before the range did (it shrank)
+    nlohmann::json list = nlohmann::json::array();
+    for (const MediaItem& item : page->items) list.push_back(item);
+    items += static_cast<int64_t>(page->items.size());
+    position += page->covered();
+    ctx.send_batch({{"server", job.server}, {"library", job.library}, {"items", std::move(list)}});
+    ++batches;
+    if (position >= page->total) break;
+  }
+  spdlog::debug("{}: job {} {} library {} [{}, {}): {} items in {} batches", options_.name, ctx.job(), job.server,
+                job.library, job.start, end, items, batches);
+  return nlohmann::json{{"items", items}, {"batches", batches}};
+}
+
+}  // namespace ws

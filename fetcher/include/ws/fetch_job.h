@@ -1,0 +1,31 @@
+// The fields of a `job.fetch` (docs/protocol.md), read and checked once so the fetcher's code
+// works on a typed value. Errors name the field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ws/media_item.h"
+#include "ws/result.h"
+
+namespace ws {
+
+struct FetchJob {
+  enum class Kind { plan, pages };
+  std::string server;
+  Kind kind = Kind::plan;
+  // kind == pages:
+  std::string library;
+  MediaType library_kind = MediaType::movie;
+  int64_t start = 0;
+  int64_t count = 0;
+  int64_t page_size = 0;  // 0: the fetcher's default
+};
+
+// Reads a job.fetch body. `server` is always needed; `library`, `library_kind`, `start` and
+// `count` for pages jobs; `page_size` is optional (1..10000 when given).
+Result<FetchJob> parse_fetch_job(const nlohmann::json& body);
+
+}  // namespace ws

@@ -1,0 +1,52 @@
+#include "ws/batch_applier.h"
+
+namespace ws {
+
+ApplyCounts& ApplyCounts::operator+=(const ApplyCounts& o) {
+  fetched += o.fetched;
+  matched += o.matched;
+  created += o.created;
+  unmatched += o.unmatched;
+  changed += o.changed;
+  metadata += o.metadata;
+  return *this;
+}
+
+ApplyCounts apply_items(WriteBatch& batch, const std::vector<MediaItem>& items, const ApplyOptions& options) {
+  ApplyCounts counts;
+  for (const auto& reported : items) {
+    ++counts.fetched;
+    for (const auto& item : expand_multi_episode(reported, options.mapper.multi_episode_max)) {
+      MapContext ctx;
+      ctx.server = item.server;
+      ctx.kind = options.kind;
+      ctx.last_sync = options.last_sync;
+      ctx.now = options.now;
+      ctx.options = options.mapper;
+      auto stored = batch.find(item);
+      auto result = map_item(stored, item, ctx);
+      if (options.on_decision) options.on_decision(item, result);
+      if (result.unmatched) {
+        ++counts.unmatched;
+        batch.unmatched_put(item.server, item.item_id, result.reason, item);
+        continue;
+      }
+      if (stored) ++counts.matched;
+      if (result.created) ++counts.created;
+      if (result.change == ChangeKind::state || result.change == ChangeKind::progress) ++counts.changed;
+      if (result.change == ChangeKind::metadata) ++counts.metadata;
+      if (result.change != ChangeKind::none || result.created) batch.put(result.record);
+    }
+  }
+  return counts;
+}
+
+Result<ApplyCounts> apply_items(Store& store, const std::vector<MediaItem>& items, const ApplyOptions& options) {
+  auto batch = store.begin_write();
+  auto counts = apply_items(batch, items, options);
+  if (options.dry_run) return counts;  // the batch aborts when it goes out of scope
+  if (auto committed = batch.commit(); !committed) return committed.error();
+  return counts;
+}
+
+}  // namespace ws

@@ -1,0 +1,47 @@
+// Applies reported items to the store through the mapper: the one path by which imports (and
+// later webhooks) change the state. One call = one write transaction (DESIGN §4).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ws/mapper.h"
+#include "ws/media_item.h"
+#include "ws/result.h"
+#include "ws/store.h"
+
+namespace ws {
+
+// What one or more applications did, for the import summary.
+struct ApplyCounts {
+  uint64_t fetched = 0;    // items reported (before multi-episode expansion)
+  uint64_t matched = 0;    // resolved to a stored record
+  uint64_t created = 0;    // new records
+  uint64_t unmatched = 0;  // no stored record and no external id: reported, not stored
+  uint64_t changed = 0;    // records whose state or progress changed
+  uint64_t metadata = 0;   // records whose metadata only changed
+
+  ApplyCounts& operator+=(const ApplyCounts& other);
+};
+
+struct ApplyOptions {
+  EventKind kind = EventKind::import;
+  int64_t last_sync = 0;   // the server's import lastSync before this run (rule 4)
+  int64_t now = 0;
+  MapperOptions mapper;
+  bool dry_run = false;    // map and count, commit nothing
+  // Called for each decision with its reason (for -vvv); may be empty.
+  std::function<void(const MediaItem&, const MapResult&)> on_decision;
+};
+
+// Applies `items` (all of one server: item.server) in one write transaction. Unmatched items are
+// recorded in the store's unmatched list (state:unmatched). Returns the counts, or the store's
+// error (nothing of the batch is applied then).
+Result<ApplyCounts> apply_items(Store& store, const std::vector<MediaItem>& items, const ApplyOptions& options);
+
+// The same inside a caller's transaction (several batches in one commit).
+ApplyCounts apply_items(WriteBatch& batch, const std::vector<MediaItem>& items, const ApplyOptions& options);
+
+}  // namespace ws

@@ -1,0 +1,91 @@
+// The mapper: DESIGN §5 "Reconciliation" as pure functions. Given the stored record (or none),
+// one incoming item and the server's context, it returns the new record and what changed. It
+// reads no clock and no store: the caller passes `now` and `last_sync`, so every rule is testable.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ws/media_item.h"
+#include "ws/record.h"
+
+namespace ws {
+
+// How the incoming item was learnt; decides which rules apply.
+enum class EventKind {
+  import,          // a library import (full or incremental)
+  mark,            // a webhook for an explicit manual mark played/unplayed (Emby
+                   // item.markplayed/markunplayed, Jellyfin UserDataSaved/TogglePlayed)
+  completed_play,  // a play to completion (Plex media.scrobble, Emby playback.stop with
+                   // PlayedToCompletion, Jellyfin UserDataSaved/PlaybackFinished Played:true):
+                   // can only mark played (rule 3)
+  tainted,         // play/pause/resume/stop, item added, progress saves: metadata and progress
+                   // only, never the watched flag (rule 3)
+};
+
+std::string_view to_string(EventKind kind);
+
+struct MapperOptions {
+  int64_t progress_min_delta_ms = 5'000;        // rule 5: smaller moves are noise
+  int64_t rewatch_threshold_ms = 180'000;       // rule 5: progress on a played item kept past this
+  int multi_episode_max = 5;                    // rule 6
+};
+
+struct MapContext {
+  std::string server;       // the reporting server's name (== item.server)
+  EventKind kind = EventKind::import;
+  int64_t last_sync = 0;    // this server's last successful import, unix s; 0 = never (rule 4)
+  int64_t now = 0;          // unix s
+  MapperOptions options;
+};
+
+// The strongest change, in this order: state > progress > metadata > none.
+enum class ChangeKind { none, metadata, progress, state };
+std::string_view to_string(ChangeKind change);
+
+struct MapResult {
+  Record record;            // the new record; equals the stored one when change == none
+  ChangeKind change = ChangeKind::none;
+  bool created = false;     // there was no stored record
+  bool unmatched = false;   // no stored record and no external id: reported, never stored
+  std::string reason;       // one sentence, for -vvv and state:unmatched
+};
+
+// Applies rules 1-5 and 7. `stored` must be the record the item resolved to (see Store::find),
+// or nullopt. Sets record.updated_at = ctx.now when the state or the progress changed, and
+// created_at on creation; the id is left for the store to assign.
+//
+// How the rules read in detail (each has a test in reconciler/mapper_*_test.cpp):
+// - No stored record: an item without external ids (no guids, no relative guid, and for an
+//   episode no series ids with season and episode) is `unmatched` and `record` is left empty.
+//   Otherwise the record is created with the item's state (change = state): played dates from
+//   played_at (or `now` when unknown); unplayed from added_at (never `now`: a fresh date would
+//   make "unplayed" look newer than a real play elsewhere).
+// - Play date: played_at; when 0, `now` for webhooks (they happen now) and "unknown" for
+//   imports, which still marks a never-played record (updated = now) but never beats an unmark.
+// - A completed_play is a play whatever the item's watched flag says.
+// - A tainted event leaves this server's stored watched/played_at as they were (the payloads
+//   are unreliable about the flag), so rule 2 still recognises the next unmark here.
+// - This server's metadata is merged: empty strings, a 0 added_at and (for webhooks) a 0
+//   position keep the stored values; webhooks carry fewer fields than imports.
+// - A legacy relative guid (Plex thetvdb://SERIES/S/E) adds its series id to record.parent.
+// - Rule 4 (stale) applies to the watched state. The position has its own ordering (rule 5,
+//   newest report wins), since an in-progress unplayed item is dated by its added date, which
+//   is almost always before the last sync.
+// - Rule 5 report time: played_at for imports (now when 0); always `now` for webhooks, whose
+//   played_at is the last finished play, older than the position they carry. A completed
+//   play's position is where it ended, not a resume point: ignored. When this mapping marks
+//   the record played, a position reported before that play is cleared (ms = 0, at = the play
+//   date, so older reports stay ignored); on a played record a position at or under the
+//   rewatch threshold is dropped.
+MapResult map_item(const std::optional<Record>& stored, const MediaItem& incoming, const MapContext& ctx);
+
+// Rule 6: an episode with episode_end > episode becomes one item per episode (at most `max`),
+// each keeping episode_end as the marker of a multi-episode file. The file's own guids belong to
+// its first episode; later parts keep only the series' ids (they match by relative keys).
+// Any other item comes back alone.
+std::vector<MediaItem> expand_multi_episode(const MediaItem& item, int max);
+
+}  // namespace ws

@@ -1,0 +1,94 @@
+// One control request being carried out: an import phase (fetch jobs, batches applied through
+// the mapper), then an export phase (plan, outbox, export jobs, results written back into the
+// records). The reconciler feeds it the broker's events; it owns no socket.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ws/config.h"
+#include "ws/control_request.h"
+#include "ws/export_plan.h"
+#include "ws/job_broker.h"
+#include "ws/reconciler_options.h"
+#include "ws/run_summary.h"
+#include "ws/store.h"
+
+namespace ws {
+
+class RequestRun {
+ public:
+  // Progress for the requester: server, phase ("plan" | "fetch" | "export"), done, total.
+  using ProgressFn = std::function<void(const std::string&, const std::string&, uint64_t, uint64_t)>;
+
+  RequestRun(ControlRequest request, Store& store, JobBroker& broker, const ReconcilerOptions& options,
+             const ServersFile& servers, ProgressFn progress);
+
+  // Decides the servers of each phase and submits the first jobs. Errors that concern the whole
+  // request (an unknown server name) end it at once with ok() false.
+  void start();
+  // Every broker event belongs to the running request (one at a time).
+  void on_events(std::vector<BrokerEvent>& events);
+  bool finished() const { return phase_ == Phase::finished; }
+  const ControlRequest& request() const { return request_; }
+  const RunSummary& summary() const { return summary_; }
+  const std::string& error() const { return error_; }
+
+  // A restart's work: the export actions left in the outbox.
+  void resume_outbox(const std::vector<std::pair<std::string, std::string>>& outbox);
+
+ private:
+  enum class Phase { importing, exporting, finished };
+  struct ServerImport {
+    int64_t previous_sync = 0;
+    int outstanding = 0;
+    bool failed = false;
+  };
+  struct ServerExport {
+    int outstanding = 0;
+    bool failed = false;
+    bool move_sync = true;  // false when resuming a crash's outbox: no plan to vouch for
+  };
+
+  void fail_request(std::string error);
+  void start_imports();
+  void start_exports();
+  void submit_fetch(const std::string& server, nlohmann::json body);
+  void on_plan_done(const Job& job, const nlohmann::json& result);
+  void apply_batches(std::vector<const BrokerEvent*>& batches);
+  void on_import_job_finished(const Job& job, const std::string* error);
+  void export_server(const std::string& server);
+  void submit_export_jobs(const std::string& server, std::vector<PlannedExport> actions);
+  void on_export_done(const Job& job, const nlohmann::json& result);
+  void on_export_failed(const Job& job, const std::string& error);
+  void finish_export_server(const std::string& server);
+  void maybe_advance();
+  void add_error(const std::string& server, const std::string& error);
+  int64_t now() const { return options_.now(); }
+
+  ControlRequest request_;
+  Store& store_;
+  JobBroker& broker_;
+  const ReconcilerOptions& options_;
+  const ServersFile& servers_;
+  ProgressFn progress_;
+  Phase phase_ = Phase::importing;
+  int64_t started_at_ = 0;
+  RunSummary summary_;
+  std::string error_;
+  std::vector<std::string> import_servers_;
+  std::vector<std::string> export_servers_;
+  std::map<std::string, ServerImport> imports_;
+  std::map<std::string, ServerExport> exports_;
+  std::map<std::string, PlannedExport> in_flight_actions_;  // outbox key -> action
+  uint64_t next_job_ = 0;
+  std::string job_prefix_;
+};
+
+}  // namespace ws

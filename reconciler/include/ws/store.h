@@ -1,0 +1,147 @@
+// The LMDB state (DESIGN §5): one environment in `<data>/db/` with the named databases `state`
+// (id -> record), `pointers` (match key -> id), `backend_ids` (server/item id -> id), `meta`
+// (schema version, next id, lastSync values), `outbox` (pending export jobs) and `changes`
+// (updated_at-ordered ids for push mode).
+//
+// Ownership: exactly one process opens the store for writing; it holds an exclusive lock on
+// `<db>/writer.lock` for its lifetime, and a second writer is refused with a message naming the
+// folder. Read-only opens (the CLI's state:list while a reconciler runs) take no lock and see
+// every commit made before each of their calls. Stores of one folder in one process share one
+// LMDB environment (LMDB forbids opening it twice in a process); a forked child opens its own.
+// Thread safety: a Store and its transactions belong to one thread; two Stores of one folder may
+// live on two threads (embedded mode: the reconciler writes, the CLI reads).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ws/media_item.h"
+#include "ws/record.h"
+#include "ws/result.h"
+
+namespace ws {
+
+// Bumped when the on-disk layout changes; a store with another version is refused at open.
+inline constexpr int kStoreSchemaVersion = 1;
+
+enum class SyncDirection { import, export_ };
+std::string_view to_string(SyncDirection direction);  // "import" / "export"
+
+struct LastSync {
+  int64_t import = 0;  // unix seconds; 0 = never
+  int64_t export_ = 0;
+};
+
+struct StoreStats {
+  uint64_t records = 0;
+  uint64_t movies = 0;
+  uint64_t episodes = 0;
+  uint64_t watched = 0;
+  uint64_t pointers = 0;
+  uint64_t backend_ids = 0;
+  uint64_t outbox = 0;
+  // Match keys a record could not claim because another record owned them (first come keeps
+  // a key); counted once per record and key. Many of them mean two items share an external id.
+  uint64_t pointer_conflicts = 0;
+  std::map<std::string, uint64_t> per_server;  // records that carry metadata of that server
+  std::map<std::string, LastSync> last_sync;   // per server with a stored lastSync
+  uint64_t file_bytes = 0;                     // size of data.mdb on disk
+  uint64_t map_bytes = 0;                      // address space reserved (the file's ceiling)
+  int schema_version = 0;
+};
+
+class Store;
+
+// One write transaction: many puts, one commit (DESIGN §4: a batch per transaction). Not
+// committed = aborted when destroyed. After a failed commit the store refuses further writes.
+// Expected failures (the map is full, the disk fails, the store refuses writes) do not throw:
+// the batch remembers the first one, skips every later operation, and commit() returns it.
+// REQUIRES: the Store outlives the batch; one batch per Store at a time (a second one fails).
+class WriteBatch {
+ public:
+  ~WriteBatch();
+  WriteBatch(WriteBatch&&) noexcept;
+  WriteBatch& operator=(WriteBatch&&) noexcept;
+
+  // Stored record matching the item, resolved in order: own server id, relative keys, guid keys.
+  // Sees the batch's own uncommitted writes.
+  std::optional<Record> find(const MediaItem& item);
+  std::optional<Record> get(uint64_t id);
+  // Inserts (id == 0: assigns the next id, and sets created_at to now if it is 0) or replaces a
+  // record (an unknown id is inserted under that id, e.g. by a restore); updates its pointers,
+  // backend ids and the changes index, and drops the keys its previous version had and it has
+  // not. A match key or backend id already owned by another record stays with that record
+  // (counted in StoreStats::pointer_conflicts). Returns the record's id; 0 if the batch failed.
+  uint64_t put(Record& record);
+  void set_last_sync(const std::string& server, SyncDirection direction, int64_t unix_seconds);
+  // Outbox of export jobs: key -> encoded job (the job format belongs to the reconciler).
+  void outbox_put(const std::string& key, std::string_view value);
+  void outbox_erase(const std::string& key);
+  // Items a server reported that matched nothing and carry no external id (state:unmatched).
+  // An import clears its server's list first and reports them anew.
+  void unmatched_put(const std::string& server, const std::string& item_id, const std::string& reason,
+                     const MediaItem& item);
+  void unmatched_clear(const std::string& server);
+
+  // Makes every write of the batch durable at once, or none of them.
+  Result<Ok> commit();
+  // The first failure so far, if any.
+  const Error* error() const;
+
+  struct Impl;  // internal to the store (reconciler/store_impl.h)
+
+ private:
+  friend class Store;
+  explicit WriteBatch(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Store {
+ public:
+  struct Options {
+    std::filesystem::path dir;             // <data>/db
+    bool read_only = false;
+    // Address space reserved; the file grows as needed up to it. When it is used up a commit
+    // fails with a message saying so (and the store then refuses writes until reopened).
+    size_t map_size = size_t(8) << 30;
+  };
+
+  // Creates the folder and databases when absent (not when read_only). Refuses: a schema version
+  // other than kStoreSchemaVersion, a second writer, a missing store opened read-only.
+  static Result<std::unique_ptr<Store>> open(const Options& options);
+  ~Store();
+
+  WriteBatch begin_write();  // REQUIRES: not read_only
+
+  // Read-only look-ups, each in its own read transaction.
+  std::optional<Record> get(uint64_t id) const;
+  std::optional<Record> find(const MediaItem& item) const;
+  // By an external id as `state:show` takes it (source, value); movies and episodes.
+  std::vector<Record> find_by_guid(const std::string& source, const std::string& value) const;
+  // Every record in id order; stop early by returning false.
+  void for_each(const std::function<bool(const Record&)>& visit) const;
+  // Ids whose updated_at is newer than `since`, in updated_at order (push mode).
+  void for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const;
+  int64_t last_sync(const std::string& server, SyncDirection direction) const;
+  std::vector<std::pair<std::string, std::string>> outbox() const;
+  // Unmatched items of `server` (every server when empty), in server and item id order.
+  void for_each_unmatched(const std::string& server,
+                          const std::function<bool(const std::string& server, const std::string& reason,
+                                                   const MediaItem& item)>& visit) const;
+  StoreStats stats() const;
+  const std::filesystem::path& dir() const;
+
+  struct Impl;  // internal to the store (reconciler/store_impl.h)
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ws

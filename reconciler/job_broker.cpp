@@ -1,0 +1,409 @@
+#include "ws/job_broker.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <optional>
+#include <random>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "ws/protocol.h"
+
+namespace ws {
+namespace {
+
+using nlohmann::json;
+
+std::optional<std::string> get_string(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::optional<int64_t> get_int(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<int64_t>();
+}
+
+// Routing ids are often binary (ZeroMQ's default is 5 random bytes): log them as hex.
+std::string hex_peer(const std::string& peer) {
+  std::string out = "peer ";
+  char buf[3];
+  for (size_t i = 0; i < peer.size() && i < 16; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned char>(peer[i]));
+    out += buf;
+  }
+  return out;
+}
+
+std::string random_prefix() {
+  std::random_device rd;
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "b%08x%08x", rd(), rd());
+  return buf;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g s", static_cast<double>(ms.count()) / 1000.0);
+  return buf;
+}
+
+}  // namespace
+
+JobBroker::JobBroker(zmq::socket_t& workers, Options options, std::function<Clock::time_point()> now)
+    : socket_(workers), options_(options), now_(std::move(now)), message_prefix_(random_prefix()) {
+  if (options_.heartbeat_interval.count() <= 0)
+    throw std::invalid_argument("job broker: heartbeat_interval must be > 0 ms");
+  if (options_.liveness < 1) throw std::invalid_argument("job broker: liveness must be >= 1");
+  if (options_.lease.count() <= 0) throw std::invalid_argument("job broker: lease must be > 0 ms");
+  if (options_.max_attempts < 1) throw std::invalid_argument("job broker: max_attempts must be >= 1");
+  if (!now_) throw std::invalid_argument("job broker: the clock must be set");
+}
+
+void JobBroker::submit(Job job) {
+  if (job.id.empty() || job.type.empty() || job.service.empty())
+    throw std::invalid_argument("job broker: a job needs an id, a service and a message type");
+  if (!job_ids_.insert(job.id).second)
+    throw std::invalid_argument("job broker: job '" + job.id + "' is already queued or in flight");
+  spdlog::debug("job {} queued for {} (server '{}')", job.id, job.service, job.server);
+  queues_[job.service].push_back(std::move(job));
+}
+
+std::vector<BrokerEvent> JobBroker::handle(const Envelope& envelope) {
+  Events events;
+  const std::string& peer = envelope.peer;
+  if (auto w = workers_.find(peer); w != workers_.end()) w->second.last_heard = now_();
+
+  if (!envelope.message) {
+    const std::string& error = envelope.message.error().message;
+    spdlog::warn("workers socket: refused a message from {}: {}", hex_peer(peer), error);
+    // decode_message names the type first ("ack: ..."): never answer an ack, not even a bad one.
+    if (error.rfind(std::string(protocol::kAck) + ":", 0) == 0) return events;
+    // The Envelope keeps only the sentence; decode_message words every version refusal with
+    // "schema version", and a peer speaking another schema should not go on (protocol "Errors").
+    bool fatal = error.find("schema version") != std::string::npos;
+    refuse(peer, "", error, fatal, events);
+    return events;
+  }
+
+  const Message& message = envelope.message.value();
+  try {
+    if (message.type == protocol::kWorkerReady) {
+      on_ready(peer, message, events);
+    } else if (message.type == protocol::kHeartbeat) {
+      if (!workers_.count(peer))  // see the header: silence makes the worker say ready again
+        spdlog::debug("heartbeat from unknown {} not answered", hex_peer(peer));
+    } else if (message.type == protocol::kBatchItems || message.type == protocol::kJobDone ||
+               message.type == protocol::kJobFailed) {
+      on_job_message(peer, message, events);
+    } else if (message.type == protocol::kAck) {
+      on_ack(peer, message, events);
+    } else {
+      spdlog::warn("workers socket: refused {} from {}: not a worker message", message.type, hex_peer(peer));
+      refuse(peer, get_string(message.body, "id").value_or(""),
+             message.type + " is not accepted on the workers endpoint", false, events);
+    }
+  } catch (const json::exception& e) {  // a field of an unexpected shape: refuse, never crash
+    spdlog::warn("workers socket: refused {} from {}: {}", message.type, hex_peer(peer), e.what());
+    refuse(peer, get_string(message.body, "id").value_or(""),
+           message.type + ": a field has the wrong type", false, events);
+  }
+  return events;
+}
+
+void JobBroker::on_ready(const std::string& peer, const Message& message, Events& events) {
+  const json& body = message.body;
+  const std::string ref = get_string(body, "id").value_or("");
+  auto name = get_string(body, "worker");
+  auto serves = get_string(body, "serves");
+  if (!name || name->empty()) return refuse(peer, ref, "worker.ready: missing 'worker'", false, events);
+  if (!serves || (*serves != protocol::kServiceFetch && *serves != protocol::kServiceExport))
+    return refuse(peer, ref, "worker.ready: 'serves' must be \"fetch\" or \"export\"", false, events);
+  std::set<std::string> servers;
+  if (auto it = body.find("servers"); it != body.end() && !it->is_null()) {
+    if (!it->is_array()) return refuse(peer, ref, "worker.ready: 'servers' must be a list of names", false, events);
+    for (const auto& s : *it) {
+      if (!s.is_string()) return refuse(peer, ref, "worker.ready: 'servers' must be a list of names", false, events);
+      servers.insert(s.get<std::string>());
+    }
+  }
+
+  const auto now = now_();
+  auto existing = workers_.find(peer);
+  if (existing != workers_.end() && !existing->second.job.empty()) {
+    spdlog::info("worker {} restarted during job {}: requeued", existing->second.name, existing->second.job);
+    drop_worker(peer, "worker " + existing->second.name + " restarted during the job", events);
+    existing = workers_.end();
+  }
+  if (existing == workers_.end()) {
+    spdlog::info("worker {} ready for {}{}", *name, *serves,
+                 servers.empty() ? std::string(" (any server)") : " (" + std::to_string(servers.size()) + " servers)");
+  } else {
+    spdlog::debug("worker {} said ready again", *name);
+  }
+  Worker& w = workers_[peer];
+  w.name = *name;
+  w.service = *serves;
+  w.servers = std::move(servers);
+  w.job.clear();
+  w.last_heard = now;
+  if (existing == workers_.end()) w.last_sent = now;
+  w.idle_since = ++idle_counter_;
+}
+
+void JobBroker::on_job_message(const std::string& peer, const Message& message, Events& events) {
+  const json& body = message.body;
+  auto job_id = get_string(body, "job");
+  auto attempt = get_int(body, "attempt");
+  if (!job_id || !attempt)
+    return refuse(peer, get_string(body, "id").value_or(""), message.type + ": missing 'job' or 'attempt'", false,
+                  events);
+  auto f = in_flight_.find(*job_id);
+  if (f == in_flight_.end() || f->second.peer != peer || f->second.job.attempts != *attempt) {
+    spdlog::debug("{} for job {} attempt {} is stale: dropped", message.type, *job_id, *attempt);
+    return;
+  }
+
+  if (message.type == protocol::kBatchItems) {
+    f->second.deadline = now_() + options_.lease;
+    events.push_back({BrokerEvent::Kind::batch, f->second.job, body});
+    return;
+  }
+  Job job = f->second.job;
+  finish(f);
+  if (message.type == protocol::kJobDone) {
+    auto result = body.find("result");
+    spdlog::debug("job {} done (attempt {})", job.id, job.attempts);
+    job_ids_.erase(job.id);
+    events.push_back({BrokerEvent::Kind::done, std::move(job), result == body.end() ? json::object() : *result});
+    return;
+  }
+  // job.failed
+  job.last_error = get_string(body, "error").value_or("the worker reported a failure without a reason");
+  auto retryable = body.find("retryable");
+  bool retry = retryable == body.end() || !retryable->is_boolean() || retryable->get<bool>();
+  spdlog::debug("job {} attempt {} failed ({}): {}", job.id, job.attempts, retry ? "retryable" : "final",
+                job.last_error);
+  if (!retry) {
+    job_ids_.erase(job.id);
+    json error{{"error", job.last_error}};
+    events.push_back({BrokerEvent::Kind::failed, std::move(job), std::move(error)});
+    return;
+  }
+  requeue_or_fail(std::move(job), false, events);
+}
+
+void JobBroker::on_ack(const std::string& peer, const Message& message, Events& events) {
+  const json& body = message.body;
+  auto ok = body.find("ok");
+  if (ok != body.end() && ok->is_boolean() && ok->get<bool>()) return;
+  auto error = get_string(body, "error").value_or("(no reason given)");
+  auto fatal_it = body.find("fatal");
+  bool fatal = fatal_it != body.end() && fatal_it->is_boolean() && fatal_it->get<bool>();
+  auto ref = get_string(body, "ref").value_or("");
+  auto w = workers_.find(peer);
+  const std::string who = w == workers_.end() ? hex_peer(peer) : "worker " + w->second.name;
+  spdlog::warn("{} refused a message{}: {}", who, fatal ? " (fatal)" : "", error);
+  if (w == workers_.end()) return;
+  if (fatal) return drop_worker(peer, who + " refused the job: " + error, events);
+  auto f = w->second.job.empty() ? in_flight_.end() : in_flight_.find(w->second.job);
+  if (f == in_flight_.end() || ref.empty() || f->second.message_id != ref) return;
+  Job job = f->second.job;
+  job.last_error = who + " refused the job: " + error;
+  finish(f);
+  requeue_or_fail(std::move(job), false, events);
+}
+
+void JobBroker::refuse(const std::string& peer, const std::string& ref, const std::string& error, bool fatal,
+                       Events& events) {
+  Message ack{std::string(protocol::kAck), {{"ref", ref}, {"ok", false}, {"error", error}, {"fatal", fatal}}};
+  if (!send_to(peer, ack) && workers_.count(peer)) drop_worker(peer, "worker vanished", events);
+}
+
+std::vector<BrokerEvent> JobBroker::tick() {
+  Events events;
+  const auto now = now_();
+  const auto silence = options_.heartbeat_interval * options_.liveness;
+
+  std::vector<std::pair<std::string, std::string>> doomed;  // peer, reason
+  for (const auto& [peer, w] : workers_)
+    if (now - w.last_heard >= silence)
+      doomed.emplace_back(peer, "worker " + w.name + " went silent for " + seconds_text(silence));
+  for (const auto& [id, f] : in_flight_)
+    if (now >= f.deadline)
+      doomed.emplace_back(f.peer, "lease of " + seconds_text(options_.lease) + " expired on worker " +
+                                      (workers_.count(f.peer) ? workers_.at(f.peer).name : hex_peer(f.peer)));
+  for (const auto& [peer, reason] : doomed) {
+    if (!workers_.count(peer)) continue;  // both silent and expired
+    spdlog::info("{}: worker dropped", reason);
+    drop_worker(peer, reason, events);
+  }
+
+  dispatch(events);
+
+  std::vector<std::string> due;
+  for (const auto& [peer, w] : workers_)
+    if (now - w.last_sent >= options_.heartbeat_interval) due.push_back(peer);
+  bool lost = false;
+  for (const auto& peer : due) {
+    auto w = workers_.find(peer);
+    if (w == workers_.end()) continue;
+    if (!send_to(peer, Message{std::string(protocol::kHeartbeat), {{"worker", w->second.name}}})) {
+      spdlog::info("worker {} is unreachable: dropped", w->second.name);
+      drop_worker(peer, "worker " + w->second.name + " disconnected", events);
+      lost = true;
+    }
+  }
+  if (lost) dispatch(events);  // its job may go to another idle worker right away
+  return events;
+}
+
+bool JobBroker::dispatch(Events& events) {
+  bool any = false;
+  for (auto& [service, queue] : queues_) {
+    for (size_t i = 0; i < queue.size();) {
+      std::string peer = pick_worker(service, queue[i].server);
+      if (peer.empty()) {
+        if (!has_idle_worker(service)) break;  // nothing more to give out for this service
+        ++i;                                   // only restricted workers idle: try the next job
+        continue;
+      }
+      Job& job = queue[i];
+      ++job.attempts;
+      std::string message_id = message_prefix_ + "-" + std::to_string(++message_counter_);
+      json body = job.body.is_object() ? job.body : json::object();
+      body["job"] = job.id;
+      body["attempt"] = job.attempts;
+      body["id"] = message_id;
+      if (!send_to(peer, Message{job.type, std::move(body)})) {
+        --job.attempts;  // it never left: not an attempt
+        spdlog::info("worker {} is unreachable: dropped", workers_.at(peer).name);
+        drop_worker(peer, "worker disconnected", events);
+        continue;  // the same job, another worker
+      }
+      Worker& w = workers_.at(peer);
+      w.job = job.id;
+      spdlog::debug("job {} attempt {} sent to worker {}", job.id, job.attempts, w.name);
+      std::string id = job.id;  // not job.id itself: the job is moved in the same call
+      in_flight_.emplace(std::move(id), InFlight{std::move(job), peer, message_id, now_() + options_.lease});
+      queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
+      any = true;
+    }
+  }
+  return any;
+}
+
+std::string JobBroker::pick_worker(const std::string& service, const std::string& server) const {
+  const std::string* best = nullptr;
+  uint64_t best_since = std::numeric_limits<uint64_t>::max();
+  for (const auto& [peer, w] : workers_) {
+    if (w.service != service || !w.job.empty()) continue;
+    if (!w.servers.empty() && !w.servers.count(server)) continue;
+    if (w.idle_since < best_since) {
+      best = &peer;
+      best_since = w.idle_since;
+    }
+  }
+  return best ? *best : std::string();
+}
+
+bool JobBroker::send_to(const std::string& peer, const Message& message) {
+  bool sent = send_message(socket_, message, peer);
+  if (auto w = workers_.find(peer); sent && w != workers_.end()) w->second.last_sent = now_();
+  return sent;
+}
+
+void JobBroker::drop_worker(const std::string& peer, const std::string& reason, Events& events) {
+  auto w = workers_.find(peer);
+  if (w == workers_.end()) return;
+  std::string job_id = w->second.job;
+  workers_.erase(w);
+  if (job_id.empty()) return;
+  auto f = in_flight_.find(job_id);
+  if (f == in_flight_.end()) return;
+  Job job = std::move(f->second.job);
+  in_flight_.erase(f);
+  job.last_error = reason;
+  requeue_or_fail(std::move(job), true, events);
+}
+
+void JobBroker::finish(std::unordered_map<std::string, InFlight>::iterator in_flight) {
+  if (auto w = workers_.find(in_flight->second.peer); w != workers_.end()) {
+    w->second.job.clear();
+    w->second.idle_since = ++idle_counter_;
+  }
+  in_flight_.erase(in_flight);
+}
+
+void JobBroker::requeue_or_fail(Job job, bool front, Events& events) {
+  if (job.attempts >= options_.max_attempts) {
+    spdlog::debug("job {} failed after {} attempts: {}", job.id, job.attempts, job.last_error);
+    job_ids_.erase(job.id);
+    json error{{"error", job.last_error}};
+    events.push_back({BrokerEvent::Kind::failed, std::move(job), std::move(error)});
+    return;
+  }
+  spdlog::debug("job {} requeued after attempt {}: {}", job.id, job.attempts, job.last_error);
+  auto& queue = queues_[job.service];
+  if (front)
+    queue.push_front(std::move(job));
+  else
+    queue.push_back(std::move(job));
+}
+
+size_t JobBroker::cancel_queued(const std::function<bool(const Job&)>& match) {
+  size_t dropped = 0;
+  for (auto& [service, queue] : queues_) {
+    auto keep = std::stable_partition(queue.begin(), queue.end(), [&](const Job& j) { return !match(j); });
+    for (auto it = keep; it != queue.end(); ++it) job_ids_.erase(it->id);
+    dropped += static_cast<size_t>(queue.end() - keep);
+    queue.erase(keep, queue.end());
+  }
+  return dropped;
+}
+
+size_t JobBroker::queued() const {
+  size_t n = 0;
+  for (const auto& [service, queue] : queues_) n += queue.size();
+  return n;
+}
+
+size_t JobBroker::in_flight() const { return in_flight_.size(); }
+
+size_t JobBroker::workers(std::string_view service) const {
+  return static_cast<size_t>(
+      std::count_if(workers_.begin(), workers_.end(), [&](const auto& w) { return w.second.service == service; }));
+}
+
+bool JobBroker::has_idle_worker(const std::string& service) const {
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [&](const auto& w) { return w.second.service == service && w.second.job.empty(); });
+}
+
+bool JobBroker::dispatchable() const {
+  for (const auto& [service, queue] : queues_) {
+    if (queue.empty() || !has_idle_worker(service)) continue;
+    for (const auto& job : queue)
+      if (!pick_worker(service, job.server).empty()) return true;
+  }
+  return false;
+}
+
+std::chrono::milliseconds JobBroker::next_timeout() const {
+  if (dispatchable()) return std::chrono::milliseconds(0);
+  const auto now = now_();
+  auto soonest = now + options_.heartbeat_interval;
+  for (const auto& [peer, w] : workers_) {
+    soonest = std::min(soonest, w.last_sent + options_.heartbeat_interval);
+    soonest = std::min(soonest, w.last_heard + options_.heartbeat_interval * options_.liveness);
+  }
+  for (const auto& [id, f] : in_flight_) soonest = std::min(soonest, f.deadline);
+  if (soonest <= now) return std::chrono::milliseconds(0);
+  return std::chrono::ceil<std::chrono::milliseconds>(soonest - now);
+}
+
+}  // namespace ws

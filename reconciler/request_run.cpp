@@ -1,0 +1,431 @@
+#include "ws/request_run.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "ws/batch_applier.h"
+#include "ws/protocol.h"
+
+namespace ws {
+namespace {
+
+constexpr size_t kMaxErrorsPerServer = 5;   // the summary shows the first few; the log has all
+constexpr size_t kMaxDryRunPlan = 1000;     // actions listed by a dry run
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+RequestRun::RequestRun(ControlRequest request, Store& store, JobBroker& broker, const ReconcilerOptions& options,
+                       const ServersFile& servers, ProgressFn progress)
+    : request_(std::move(request)),
+      store_(store),
+      broker_(broker),
+      options_(options),
+      servers_(servers),
+      progress_(std::move(progress)) {
+  started_at_ = now();
+  job_prefix_ = (request_.ref.empty() ? "run-" + std::to_string(started_at_) : request_.ref) + "/";
+}
+
+void RequestRun::fail_request(std::string error) {
+  spdlog::error("{}", error);
+  error_ = std::move(error);
+  phase_ = Phase::finished;
+}
+
+void RequestRun::add_error(const std::string& server, const std::string& error) {
+  spdlog::error("{}", error);
+  auto& errors = summary_.servers[server].errors;
+  if (errors.size() < kMaxErrorsPerServer) errors.push_back(error);
+}
+
+void RequestRun::start() {
+  for (const auto& name : request_.servers) {
+    if (!servers_.find(name)) {
+      std::string known;
+      for (const auto& s : servers_.servers) known += (known.empty() ? "" : ", ") + s.name;
+      fail_request("unknown server '" + name + "' (configured: " + (known.empty() ? "none" : known) + ")");
+      return;
+    }
+  }
+  const bool named = !request_.servers.empty();
+  for (const auto& s : servers_.servers) {
+    if (named && !contains(request_.servers, s.name)) continue;
+    if (request_.command == "import") {
+      if (s.import_enabled) {
+        import_servers_.push_back(s.name);
+      } else if (named) {
+        add_error(s.name, s.name + ": import is disabled in servers.yaml (import.enabled)");
+      }
+    } else if (request_.command == "export") {
+      if (!s.export_enabled) {
+        if (named) add_error(s.name, s.name + ": export is disabled in servers.yaml (export.enabled)");
+        continue;
+      }
+      export_servers_.push_back(s.name);
+      // Full mode, or a first export: pull the server's library first, then compare every item.
+      if (request_.full || store_.last_sync(s.name, SyncDirection::export_) == 0) import_servers_.push_back(s.name);
+    }
+  }
+  if (import_servers_.empty() && export_servers_.empty() && summary_.servers.empty()) {
+    fail_request(servers_.servers.empty() ? "no servers configured: add them to servers.yaml"
+                                          : "no server is enabled for " + request_.command);
+    return;
+  }
+  for (const auto& s : import_servers_) summary_.servers[s];
+  for (const auto& s : export_servers_) summary_.servers[s];
+  phase_ = Phase::importing;
+  start_imports();
+  maybe_advance();
+}
+
+void RequestRun::resume_outbox(const std::vector<std::pair<std::string, std::string>>& outbox) {
+  phase_ = Phase::exporting;
+  std::map<std::string, std::vector<PlannedExport>> per_server;
+  for (const auto& [key, value] : outbox) {
+    try {
+      auto action = nlohmann::json::parse(value).get<PlannedExport>();
+      per_server[action.server].push_back(std::move(action));
+    } catch (const std::exception& e) {
+      spdlog::error("outbox entry '{}' is unreadable and is dropped: {}", key, e.what());
+      auto batch = store_.begin_write();
+      batch.outbox_erase(key);
+      (void)batch.commit();
+    }
+  }
+  for (auto& [server, actions] : per_server) {
+    spdlog::info("{}: resuming {} export actions left in the outbox", server, actions.size());
+    exports_[server].move_sync = false;
+    summary_.servers[server].planned += actions.size();
+    submit_export_jobs(server, std::move(actions));
+  }
+  maybe_advance();
+}
+
+void RequestRun::start_imports() {
+  for (const auto& server : import_servers_) {
+    auto& imp = imports_[server];
+    imp.previous_sync = store_.last_sync(server, SyncDirection::import);
+    if (!request_.dry_run) {
+      auto batch = store_.begin_write();
+      batch.unmatched_clear(server);  // this import reports them anew
+      if (auto c = batch.commit(); !c) add_error(server, server + ": " + c.error().message);
+    }
+    imp.outstanding = 1;
+    submit_fetch(server, {{"server", server}, {"kind", "plan"}});
+    if (progress_) progress_(server, "plan", 0, 0);
+  }
+}
+
+void RequestRun::submit_fetch(const std::string& server, nlohmann::json body) {
+  Job job;
+  job.id = job_prefix_ + std::to_string(++next_job_);
+  job.service = std::string(protocol::kServiceFetch);
+  job.server = server;
+  job.type = std::string(protocol::kJobFetch);
+  job.body = std::move(body);
+  broker_.submit(std::move(job));
+}
+
+void RequestRun::on_events(std::vector<BrokerEvent>& events) {
+  std::vector<const BrokerEvent*> batches;
+  for (const auto& e : events) {
+    if (e.job.id.rfind(job_prefix_, 0) != 0) {
+      spdlog::debug("event for job {} of an earlier request ignored", e.job.id);
+      continue;
+    }
+    if (e.kind == BrokerEvent::Kind::batch) batches.push_back(&e);
+  }
+  // Every batch that arrived together goes into one write transaction (DESIGN §4).
+  if (!batches.empty()) apply_batches(batches);
+  for (const auto& e : events) {
+    if (e.job.id.rfind(job_prefix_, 0) != 0 || e.kind == BrokerEvent::Kind::batch) continue;
+    const bool fetch = e.job.type == protocol::kJobFetch;
+    if (e.kind == BrokerEvent::Kind::done) {
+      if (fetch && e.job.body.value("kind", "") == "plan") {
+        on_plan_done(e.job, e.body);
+      } else if (fetch) {
+        on_import_job_finished(e.job, nullptr);
+      } else {
+        on_export_done(e.job, e.body);
+      }
+    } else {
+      std::string error = e.body.value("error", e.job.last_error);
+      if (error.empty()) error = "job " + e.job.id + " failed";
+      if (fetch) {
+        on_import_job_finished(e.job, &error);
+      } else {
+        on_export_failed(e.job, error);
+      }
+    }
+  }
+  maybe_advance();
+}
+
+void RequestRun::on_plan_done(const Job& job, const nlohmann::json& result) {
+  const std::string& server = job.server;
+  auto& summary = summary_.servers[server];
+  const int64_t chunk = int64_t{options_.config.page_size} * options_.pages_per_job;
+  try {
+    for (const auto& lib : result.at("libraries")) {
+      if (lib.value("ignored", false)) continue;
+      const auto total = lib.value("total", int64_t{0});
+      summary.total += static_cast<uint64_t>(std::max<int64_t>(total, 0));
+      for (int64_t start = 0; start < total; start += chunk) {
+        submit_fetch(server, {{"server", server},
+                              {"kind", "pages"},
+                              {"library", lib.at("id")},
+                              {"library_kind", lib.value("kind", "movie")},
+                              {"start", start},
+                              {"count", std::min(chunk, total - start)},
+                              {"page_size", options_.config.page_size}});
+        ++imports_[server].outstanding;
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    std::string error = server + ": the fetcher's library plan is unreadable: " + e.what();
+    on_import_job_finished(job, &error);
+    return;
+  }
+  if (progress_) progress_(server, "fetch", summary.fetched, summary.total);
+  on_import_job_finished(job, nullptr);
+}
+
+void RequestRun::apply_batches(std::vector<const BrokerEvent*>& batches) {
+  auto write = store_.begin_write();
+  std::set<std::string> touched;
+  for (const auto* e : batches) {
+    const std::string& server = e->job.server;
+    std::vector<MediaItem> items;
+    if (auto it = e->body.find("items"); it != e->body.end() && it->is_array()) {
+      items.reserve(it->size());
+      for (const auto& j : *it) {
+        try {
+          items.push_back(j.get<MediaItem>());
+          items.back().server = server;  // a batch speaks for its job's server only
+        } catch (const nlohmann::json::exception& ex) {
+          spdlog::warn("{}: an item of batch {} is unreadable and skipped: {}", server, e->job.id, ex.what());
+        }
+      }
+    }
+    ApplyOptions opts;
+    opts.kind = EventKind::import;
+    opts.last_sync = imports_[server].previous_sync;
+    opts.now = now();
+    opts.mapper = mapper_options(options_.config);
+    opts.dry_run = request_.dry_run;
+    if (spdlog::should_log(spdlog::level::trace)) {
+      opts.on_decision = [](const MediaItem& item, const MapResult& r) {
+        spdlog::trace("{} {} '{}': {} ({})", item.server, item.item_id, item.title, to_string(r.change), r.reason);
+      };
+    }
+    auto counts = apply_items(write, items, opts);
+    auto& s = summary_.servers[server];
+    s.fetched += counts.fetched;
+    s.matched += counts.matched;
+    s.unmatched += counts.unmatched;
+    s.created += counts.created;
+    s.changed += counts.changed;
+    touched.insert(server);
+  }
+  if (!request_.dry_run) {
+    if (auto c = write.commit(); !c) {
+      for (const auto& server : touched) {
+        imports_[server].failed = true;
+        add_error(server, server + ": applying a batch failed: " + c.error().message);
+      }
+    }
+  }
+  if (progress_)
+    for (const auto& server : touched) progress_(server, "fetch", summary_.servers[server].fetched, summary_.servers[server].total);
+}
+
+void RequestRun::on_import_job_finished(const Job& job, const std::string* error) {
+  auto& imp = imports_[job.server];
+  if (error) {
+    imp.failed = true;
+    add_error(job.server, *error);
+  }
+  if (--imp.outstanding > 0) return;
+  if (!imp.failed && !request_.dry_run) {
+    // lastSync moves only when the server's whole import succeeded (DESIGN §4).
+    auto batch = store_.begin_write();
+    batch.set_last_sync(job.server, SyncDirection::import, started_at_);
+    if (auto c = batch.commit(); !c) add_error(job.server, job.server + ": " + c.error().message);
+  }
+  const auto& s = summary_.servers[job.server];
+  spdlog::info("{}: import {}: {} fetched, {} matched, {} new, {} changed, {} unmatched", job.server,
+               imp.failed ? "failed" : "done", s.fetched, s.matched, s.created, s.changed, s.unmatched);
+}
+
+void RequestRun::maybe_advance() {
+  if (phase_ == Phase::importing) {
+    for (const auto& [server, imp] : imports_)
+      if (imp.outstanding > 0) return;
+    phase_ = Phase::exporting;
+    start_exports();
+  }
+  if (phase_ == Phase::exporting) {
+    for (const auto& [server, exp] : exports_)
+      if (exp.outstanding > 0) return;
+    phase_ = Phase::finished;
+  }
+}
+
+void RequestRun::start_exports() {
+  for (const auto& server : export_servers_) export_server(server);
+}
+
+void RequestRun::export_server(const std::string& server) {
+  if (auto it = imports_.find(server); it != imports_.end() && it->second.failed) {
+    add_error(server, server + ": export skipped because pulling its library failed");
+    return;
+  }
+  ExportPlanOptions o;
+  o.since = request_.full ? 0 : store_.last_sync(server, SyncDirection::export_);
+  o.now = now();
+  o.progress_min_delta_ms = int64_t{options_.config.progress_min_delta_s} * 1000;
+  o.rewatch_threshold_ms = int64_t{options_.config.progress_rewatch_threshold_s} * 1000;
+  o.guard_share = options_.config.export_guard_share;
+  auto plan = plan_export(store_, server, o);
+  auto& summary = summary_.servers[server];
+  summary.planned = plan.actions.size();
+  spdlog::info("{}: export plan ({} mode): {} actions over {} records", server, o.since ? "push" : "full",
+               plan.actions.size(), plan.compared);
+  if (plan.guard_tripped && !request_.force) {
+    summary.refused = plan.guard_message;
+    spdlog::warn("{}", plan.guard_message);
+    return;
+  }
+  if (request_.dry_run) {
+    for (const auto& a : plan.actions) {
+      if (summary_.plan.size() >= kMaxDryRunPlan) break;
+      summary_.plan.push_back(nlohmann::json(a));
+    }
+    return;
+  }
+  if (plan.actions.empty()) {
+    finish_export_server(server);
+    return;
+  }
+  // The outbox first: a crash after this point resumes the writes, it never forgets them.
+  auto batch = store_.begin_write();
+  for (const auto& a : plan.actions) batch.outbox_put(a.key(), nlohmann::json(a).dump());
+  if (auto c = batch.commit(); !c) {
+    add_error(server, server + ": persisting the export plan failed: " + c.error().message);
+    return;
+  }
+  submit_export_jobs(server, std::move(plan.actions));
+  if (progress_) progress_(server, "export", 0, summary.planned);
+}
+
+void RequestRun::submit_export_jobs(const std::string& server, std::vector<PlannedExport> actions) {
+  const size_t per_job = static_cast<size_t>(options_.actions_per_job);
+  for (size_t i = 0; i < actions.size(); i += per_job) {
+    nlohmann::json list = nlohmann::json::array();
+    for (size_t k = i; k < std::min(actions.size(), i + per_job); ++k) {
+      const auto& a = actions[k];
+      list.push_back({{"key", a.key()},
+                      {"action", to_string(a.kind)},
+                      {"item", a.item},
+                      {"played_at", a.played_at},
+                      {"progress_ms", a.progress_ms}});
+      in_flight_actions_[a.key()] = a;
+    }
+    Job job;
+    job.id = job_prefix_ + std::to_string(++next_job_);
+    job.service = std::string(protocol::kServiceExport);
+    job.server = server;
+    job.type = std::string(protocol::kJobExport);
+    job.body = {{"server", server}, {"actions", std::move(list)}};
+    broker_.submit(std::move(job));
+    ++exports_[server].outstanding;
+  }
+}
+
+void RequestRun::on_export_done(const Job& job, const nlohmann::json& result) {
+  const std::string& server = job.server;
+  auto& summary = summary_.servers[server];
+  auto batch = store_.begin_write();
+  if (auto done = result.find("done"); done != result.end() && done->is_array()) {
+    for (const auto& d : *done) {
+      const std::string key = d.value("key", "");
+      auto it = in_flight_actions_.find(key);
+      if (it == in_flight_actions_.end()) continue;
+      const PlannedExport& a = it->second;
+      // What we wrote is now what the server has: the next import sees no change, and a later
+      // unmark there is recognised as one (DESIGN §5 "Export", rule 2).
+      if (auto record = batch.get(a.record_id)) {
+        auto& m = record->metadata[server];
+        switch (a.kind) {
+          case PlannedExportKind::play:
+            m.watched = true;
+            m.played_at = a.played_at;
+            break;
+          case PlannedExportKind::unplay:
+            m.watched = false;
+            m.played_at = 0;
+            m.progress_ms = 0;
+            break;
+          case PlannedExportKind::progress:
+            m.progress_ms = a.progress_ms;
+            break;
+        }
+        batch.put(*record);
+      }
+      batch.outbox_erase(key);
+      ++summary.done;
+      if (d.value("written", true)) ++summary.written;
+      in_flight_actions_.erase(it);
+    }
+  }
+  if (auto failed = result.find("failed"); failed != result.end() && failed->is_array()) {
+    for (const auto& f : *failed) {
+      const std::string key = f.value("key", "");
+      batch.outbox_erase(key);  // lastSync does not move, so the next export plans it again
+      in_flight_actions_.erase(key);
+      ++summary.failed;
+      exports_[server].failed = true;
+      add_error(server, f.value("error", server + ": a write failed"));
+    }
+  }
+  if (auto c = batch.commit(); !c) {
+    exports_[server].failed = true;
+    add_error(server, server + ": recording export results failed: " + c.error().message);
+  }
+  if (progress_) progress_(server, "export", summary.done + summary.failed, summary.planned);
+  if (--exports_[server].outstanding == 0) finish_export_server(server);
+}
+
+void RequestRun::on_export_failed(const Job& job, const std::string& error) {
+  const std::string& server = job.server;
+  auto batch = store_.begin_write();
+  for (const auto& a : job.body.value("actions", nlohmann::json::array())) {
+    const std::string key = a.value("key", "");
+    batch.outbox_erase(key);
+    in_flight_actions_.erase(key);
+    ++summary_.servers[server].failed;
+  }
+  (void)batch.commit();
+  exports_[server].failed = true;
+  add_error(server, error);
+  if (--exports_[server].outstanding == 0) finish_export_server(server);
+}
+
+void RequestRun::finish_export_server(const std::string& server) {
+  auto& exp = exports_[server];
+  if (!exp.failed && exp.move_sync && !request_.dry_run) {
+    auto batch = store_.begin_write();
+    batch.set_last_sync(server, SyncDirection::export_, started_at_);
+    if (auto c = batch.commit(); !c) add_error(server, server + ": " + c.error().message);
+  }
+  const auto& s = summary_.servers[server];
+  spdlog::info("{}: export {}: {} planned, {} done ({} written), {} failed", server, exp.failed ? "failed" : "done",
+               s.planned, s.done, s.written, s.failed);
+}
+
+}  // namespace ws

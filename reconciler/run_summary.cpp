@@ -1,0 +1,48 @@
+#include "ws/run_summary.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ws {
+
+bool RunSummary::ok() const {
+  for (const auto& [name, s] : servers)
+    if (!s.ok()) return false;
+  return true;
+}
+
+void to_json(nlohmann::json& j, const ServerSummary& s) {
+  j = {{"fetched", s.fetched}, {"matched", s.matched}, {"unmatched", s.unmatched}, {"new", s.created},
+       {"changed", s.changed}, {"total", s.total},     {"planned", s.planned},     {"done", s.done},
+       {"written", s.written}, {"failed", s.failed},   {"errors", s.errors}};
+  if (!s.refused.empty()) j["refused"] = s.refused;
+}
+
+void from_json(const nlohmann::json& j, ServerSummary& s) {
+  s = ServerSummary{};
+  s.fetched = j.value("fetched", uint64_t{0});
+  s.matched = j.value("matched", uint64_t{0});
+  s.unmatched = j.value("unmatched", uint64_t{0});
+  s.created = j.value("new", uint64_t{0});
+  s.changed = j.value("changed", uint64_t{0});
+  s.total = j.value("total", uint64_t{0});
+  s.planned = j.value("planned", uint64_t{0});
+  s.done = j.value("done", uint64_t{0});
+  s.written = j.value("written", uint64_t{0});
+  s.failed = j.value("failed", uint64_t{0});
+  s.errors = j.value("errors", std::vector<std::string>{});
+  s.refused = j.value("refused", std::string{});
+}
+
+void to_json(nlohmann::json& j, const RunSummary& s) {
+  j = {{"servers", s.servers}};
+  if (!s.plan.empty()) j["plan"] = s.plan;
+}
+
+void from_json(const nlohmann::json& j, RunSummary& s) {
+  s = RunSummary{};
+  if (auto it = j.find("servers"); it != j.end()) it->get_to(s.servers);
+  if (auto it = j.find("plan"); it != j.end() && it->is_array())
+    for (const auto& a : *it) s.plan.push_back(a);
+}
+
+}  // namespace ws

@@ -1,0 +1,189 @@
+#include "ws/store.h"
+
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "store_impl.h"
+#include "store_ops.h"
+#include "ws/match_keys.h"
+
+namespace ws {
+namespace {
+
+// A read transaction for one look-up; NOTLS makes it legal beside an open write batch.
+lmdb::txn read_txn(const StoreEnv& env) { return lmdb::txn::begin(env.env.handle(), nullptr, MDB_RDONLY); }
+
+}  // namespace
+
+std::string_view to_string(SyncDirection direction) {
+  return direction == SyncDirection::import ? "import" : "export";
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const Options& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (options.dir.empty()) return make_error(ErrorKind::invalid_input, "the state store folder is not set");
+  if (!options.read_only) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.dir, ec);
+    if (ec) {
+      return make_error(ErrorKind::io, "cannot create the state folder '" + options.dir.string() + "': " + ec.message());
+    }
+    // The lock comes first: a refused writer must not touch the environment at all.
+    auto lock = WriterLock::acquire(options.dir);
+    if (!lock) return lock.error();
+    impl->lock.emplace(std::move(lock).value());
+  }
+  auto env = open_store_env(options.dir, !options.read_only, options.map_size, kStoreSchemaVersion);
+  if (!env) return env.error();
+  impl->env = std::move(env).value();
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+const std::filesystem::path& Store::dir() const { return impl_->options.dir; }
+
+WriteBatch Store::begin_write() {
+  auto& s = *impl_;
+  // A batch that fails at once: misuse, or a store that refuses writes. Its failure does not
+  // poison the store (nothing was attempted).
+  auto failed_batch = [](Store::Impl* store, Error error, bool poison) {
+    auto impl = std::make_unique<WriteBatch::Impl>();
+    impl->store = store;
+    impl->error = std::move(error);
+    impl->poison_on_failure = poison;
+    return WriteBatch(std::move(impl));
+  };
+  if (s.options.read_only) {
+    return failed_batch(&s, make_error(ErrorKind::invalid_input, "state store '" + s.options.dir.string() +
+                                                                     "' is open read-only; it cannot be written"),
+                        false);
+  }
+  if (s.poisoned) {
+    return failed_batch(&s,
+                        make_error(s.poisoned->kind, "state store '" + s.options.dir.string() +
+                                                         "' refuses writes after a failed commit (" +
+                                                         s.poisoned->message + "); reopen it"),
+                        false);
+  }
+  if (s.batch_open) {
+    return failed_batch(&s, make_error(ErrorKind::invalid_input, "state store '" + s.options.dir.string() +
+                                                                     "' already has an open write batch"),
+                        false);
+  }
+  auto impl = std::make_unique<WriteBatch::Impl>();
+  impl->store = &s;
+  try {
+    lmdb::txn_begin(s.env->env.handle(), nullptr, 0, &impl->txn);
+  } catch (const lmdb::error& e) {
+    impl->error = make_error(ErrorKind::io, "cannot start a write to the state store '" + s.options.dir.string() +
+                                                "': " + e.what());
+    return WriteBatch(std::move(impl));
+  }
+  impl->holds_slot = true;
+  s.batch_open = true;
+  return WriteBatch(std::move(impl));
+}
+
+std::optional<Record> Store::get(uint64_t id) const {
+  auto txn = read_txn(*impl_->env);
+  return store_ops::get_record(txn, *impl_->env, id);
+}
+
+std::optional<Record> Store::find(const MediaItem& item) const {
+  auto txn = read_txn(*impl_->env);
+  return store_ops::find_record(txn, *impl_->env, item);
+}
+
+std::vector<Record> Store::find_by_guid(const std::string& source, const std::string& value) const {
+  std::vector<Record> found;
+  Guids guids{{source, value}};
+  auto txn = read_txn(*impl_->env);
+  for (MediaType type : {MediaType::movie, MediaType::episode}) {
+    for (const auto& key : guid_keys(guids, type)) {
+      auto id = store_ops::lookup(txn, impl_->env->pointers, key);
+      if (!id) continue;
+      bool seen = false;
+      for (const auto& r : found) seen = seen || r.id == *id;
+      if (seen) continue;
+      if (auto record = store_ops::get_record(txn, *impl_->env, *id)) found.push_back(std::move(*record));
+    }
+  }
+  return found;
+}
+
+void Store::for_each(const std::function<bool(const Record&)>& visit) const {
+  auto txn = read_txn(*impl_->env);
+  auto cursor = lmdb::cursor::open(txn, impl_->env->state);
+  lmdb::val key, value;
+  for (bool more = cursor.get(key, value, MDB_FIRST); more; more = cursor.get(key, value, MDB_NEXT)) {
+    if (key.size() != 8) continue;
+    auto record = store_ops::get_record(txn, *impl_->env, store_ops::from_be64({key.data(), key.size()}));
+    if (record && !visit(*record)) break;
+  }
+}
+
+void Store::for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const {
+  if (since == INT64_MAX) return;
+  auto txn = read_txn(*impl_->env);
+  auto cursor = lmdb::cursor::open(txn, impl_->env->changes);
+  std::string start = store_ops::change_key(since + 1, 0);
+  lmdb::val key(start), value;
+  for (bool more = cursor.get(key, value, MDB_SET_RANGE); more; more = cursor.get(key, value, MDB_NEXT)) {
+    if (key.size() != 16) continue;
+    uint64_t id = store_ops::from_be64({key.data() + 8, 8});
+    auto record = store_ops::get_record(txn, *impl_->env, id);
+    if (record && !visit(*record)) break;
+  }
+}
+
+int64_t Store::last_sync(const std::string& server, SyncDirection direction) const {
+  auto txn = read_txn(*impl_->env);
+  return store_ops::meta_get_int(txn, *impl_->env,
+                                 store_ops::last_sync_key(server, direction == SyncDirection::import), 0);
+}
+
+void Store::for_each_unmatched(
+    const std::string& server,
+    const std::function<bool(const std::string&, const std::string&, const MediaItem&)>& visit) const {
+  auto txn = read_txn(*impl_->env);
+  auto cursor = lmdb::cursor::open(txn, impl_->env->unmatched);
+  const std::string prefix = server.empty() ? "" : server + '\0';
+  // lmdbxx's std::string overload of get() ignores the key it is given: position with lmdb::val.
+  lmdb::val start(prefix), found_value;
+  bool more = prefix.empty() ? cursor.get(start, found_value, MDB_FIRST) : cursor.get(start, found_value, MDB_SET_RANGE);
+  std::string key, value;
+  if (more) {
+    key.assign(start.data(), start.size());
+    value.assign(found_value.data(), found_value.size());
+  }
+  for (; more; more = cursor.get(key, value, MDB_NEXT)) {
+    if (key.compare(0, prefix.size(), prefix) != 0) break;
+    auto sep = key.find('\0');
+    auto j = nlohmann::json::parse(value, nullptr, false);
+    if (sep == std::string::npos || j.is_discarded()) continue;
+    MediaItem item;
+    try {
+      item = j.at("item").get<MediaItem>();
+    } catch (const nlohmann::json::exception&) {
+      continue;  // an entry this build cannot read is not worth failing the listing for
+    }
+    if (!visit(key.substr(0, sep), j.value("reason", ""), item)) break;
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> Store::outbox() const {
+  std::vector<std::pair<std::string, std::string>> entries;
+  auto txn = read_txn(*impl_->env);
+  auto cursor = lmdb::cursor::open(txn, impl_->env->outbox);
+  std::string key, value;
+  for (bool more = cursor.get(key, value, MDB_FIRST); more; more = cursor.get(key, value, MDB_NEXT)) {
+    entries.emplace_back(key, value);
+  }
+  return entries;
+}
+
+}  // namespace ws

@@ -1,0 +1,164 @@
+#include "store_ops.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "ws/match_keys.h"
+
+namespace ws::store_ops {
+namespace {
+
+bool contains(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// Keys LMDB cannot hold (over its key size limit) are never indexed nor looked up: a pathological
+// server id must not fail a whole batch.
+bool indexable(const StoreEnv& env, const std::string& key) { return !key.empty() && key.size() <= env.max_key_size; }
+
+// Sets `key` -> id unless another record owns it. Returns true on a conflict.
+bool claim(MDB_txn* txn, const StoreEnv& env, MDB_dbi dbi, const std::string& key, uint64_t id) {
+  if (!indexable(env, key)) return false;
+  auto owner = lookup(txn, dbi, key);
+  if (owner && *owner != id) return true;  // first come keeps it
+  if (!owner) {
+    std::string value = be64(id);
+    lmdb::val k(key), v(value);
+    lmdb::dbi_put(txn, dbi, k, v, 0);
+  }
+  return false;
+}
+
+void release(MDB_txn* txn, const StoreEnv& env, MDB_dbi dbi, const std::string& key, uint64_t id) {
+  if (!indexable(env, key)) return;
+  if (lookup(txn, dbi, key) == id) {
+    lmdb::val k(key);
+    lmdb::dbi_del(txn, dbi, k, nullptr);
+  }
+}
+
+// Re-points the keys of one kind from `old_keys` to `new_keys`; returns the new conflicts.
+uint64_t reindex(MDB_txn* txn, const StoreEnv& env, MDB_dbi dbi, const std::vector<std::string>& old_keys,
+                 const std::vector<std::string>& new_keys, uint64_t id) {
+  for (const auto& key : old_keys) {
+    if (!contains(new_keys, key)) release(txn, env, dbi, key, id);
+  }
+  uint64_t conflicts = 0;
+  for (const auto& key : new_keys) {
+    // A conflict the previous version already had was counted then.
+    if (claim(txn, env, dbi, key, id) && !contains(old_keys, key)) ++conflicts;
+  }
+  return conflicts;
+}
+
+}  // namespace
+
+std::string be64(uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return out;
+}
+
+uint64_t from_be64(std::string_view bytes) {
+  if (bytes.size() != 8) throw std::runtime_error("store: an id is not 8 bytes");
+  uint64_t value = 0;
+  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+std::string change_key(int64_t updated_at, uint64_t id) {
+  return be64(static_cast<uint64_t>(updated_at) ^ (uint64_t(1) << 63)) + be64(id);
+}
+
+std::string last_sync_key(const std::string& server, bool import) {
+  return std::string("last_sync/") + (import ? "import/" : "export/") + server;
+}
+
+std::optional<uint64_t> lookup(MDB_txn* txn, MDB_dbi dbi, const std::string& key) {
+  if (key.empty() || key.size() > 511) return std::nullopt;
+  lmdb::val k(key), v;
+  if (!lmdb::dbi_get(txn, dbi, k, v) || v.size() != 8) return std::nullopt;
+  return from_be64(std::string_view(v.data(), v.size()));
+}
+
+std::optional<Record> get_record(MDB_txn* txn, const StoreEnv& env, uint64_t id) {
+  std::string key = be64(id);
+  lmdb::val k(key), v;
+  if (!lmdb::dbi_get(txn, env.state, k, v)) return std::nullopt;
+  try {
+    Record record = decode_record(std::string_view(v.data(), v.size()));
+    record.id = id;  // the key is the truth
+    return record;
+  } catch (const std::exception& e) {
+    spdlog::warn("state store '{}': record {} cannot be decoded, skipped: {}", env.dir.string(), id, e.what());
+    return std::nullopt;
+  }
+}
+
+std::optional<Record> find_record(MDB_txn* txn, const StoreEnv& env, const MediaItem& item) {
+  if (auto id = lookup(txn, env.backend_ids, backend_key(item))) {
+    if (auto record = get_record(txn, env, *id)) return record;
+  }
+  // match_keys lists relative keys before guid keys: exactly the resolution order.
+  for (const auto& key : match_keys(item)) {
+    if (auto id = lookup(txn, env.pointers, key)) {
+      if (auto record = get_record(txn, env, *id)) return record;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> meta_get(MDB_txn* txn, const StoreEnv& env, const std::string& key) {
+  lmdb::val k(key), v;
+  if (!lmdb::dbi_get(txn, env.meta, k, v)) return std::nullopt;
+  return std::string(v.data(), v.size());
+}
+
+int64_t meta_get_int(MDB_txn* txn, const StoreEnv& env, const std::string& key, int64_t fallback) {
+  auto text = meta_get(txn, env, key);
+  if (!text) return fallback;
+  try {
+    size_t used = 0;
+    int64_t value = std::stoll(*text, &used);
+    return used == text->size() ? value : fallback;
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+void meta_put(MDB_txn* txn, const StoreEnv& env, const std::string& key, const std::string& value) {
+  lmdb::val k(key), v(value);
+  lmdb::dbi_put(txn, env.meta, k, v, 0);
+}
+
+uint64_t put_record(MDB_txn* txn, const StoreEnv& env, const Record& record) {
+  const auto old = get_record(txn, env, record.id);
+  uint64_t conflicts = 0;
+  conflicts += reindex(txn, env, env.pointers, old ? match_keys(*old) : std::vector<std::string>{},
+                       match_keys(record), record.id);
+  conflicts += reindex(txn, env, env.backend_ids, old ? backend_keys(*old) : std::vector<std::string>{},
+                       backend_keys(record), record.id);
+
+  if (old && old->updated_at != record.updated_at) {
+    std::string stale = change_key(old->updated_at, record.id);
+    lmdb::val k(stale);
+    lmdb::dbi_del(txn, env.changes, k, nullptr);
+  }
+  std::string change = change_key(record.updated_at, record.id);
+  lmdb::val ck(change), empty("", 0);
+  lmdb::dbi_put(txn, env.changes, ck, empty, 0);
+
+  std::string key = be64(record.id);
+  std::string value = encode_record(record);
+  lmdb::val k(key), v(value);
+  lmdb::dbi_put(txn, env.state, k, v, 0);
+  return conflicts;
+}
+
+}  // namespace ws::store_ops

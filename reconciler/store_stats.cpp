@@ -1,0 +1,60 @@
+// Store::stats(): what `db:stats` prints. Decodes every record once; fine at the seed's scale
+// (hundreds of thousands of records), not meant for a hot path.
+#include <filesystem>
+
+#include "store_impl.h"
+#include "store_ops.h"
+
+namespace ws {
+
+StoreStats Store::stats() const {
+  StoreStats stats;
+  const auto& env = *impl_->env;
+  auto txn = lmdb::txn::begin(env.env.handle(), nullptr, MDB_RDONLY);
+
+  auto cursor = lmdb::cursor::open(txn, env.state);
+  lmdb::val key, value;
+  for (bool more = cursor.get(key, value, MDB_FIRST); more; more = cursor.get(key, value, MDB_NEXT)) {
+    if (key.size() != 8) continue;
+    auto record = store_ops::get_record(txn, env, store_ops::from_be64({key.data(), key.size()}));
+    if (!record) continue;
+    ++stats.records;
+    ++(record->type == MediaType::movie ? stats.movies : stats.episodes);
+    if (record->watched) ++stats.watched;
+    for (const auto& [server, meta] : record->metadata) ++stats.per_server[server];
+  }
+  cursor.close();
+
+  stats.pointers = lmdb::dbi(env.pointers).size(txn);
+  stats.backend_ids = lmdb::dbi(env.backend_ids).size(txn);
+  stats.outbox = lmdb::dbi(env.outbox).size(txn);
+  stats.pointer_conflicts = static_cast<uint64_t>(store_ops::meta_get_int(txn, env, kMetaPointerConflicts, 0));
+  stats.schema_version = static_cast<int>(store_ops::meta_get_int(txn, env, kMetaSchemaVersion, 0));
+
+  // lastSync values: meta keys "last_sync/<import|export>/<server>".
+  auto meta = lmdb::cursor::open(txn, env.meta);
+  const std::string prefix = "last_sync/";
+  lmdb::val mkey(prefix), mvalue;
+  for (bool more = meta.get(mkey, mvalue, MDB_SET_RANGE); more; more = meta.get(mkey, mvalue, MDB_NEXT)) {
+    std::string name(mkey.data(), mkey.size());
+    if (name.compare(0, prefix.size(), prefix) != 0) break;
+    std::string rest = name.substr(prefix.size());
+    bool import = rest.rfind("import/", 0) == 0;
+    bool export_ = rest.rfind("export/", 0) == 0;
+    if (!import && !export_) continue;
+    std::string server = rest.substr(7);
+    int64_t when = store_ops::meta_get_int(txn, env, name, 0);
+    (import ? stats.last_sync[server].import : stats.last_sync[server].export_) = when;
+  }
+  meta.close();
+
+  MDB_envinfo info{};
+  lmdb::env_info(env.env.handle(), &info);
+  stats.map_bytes = info.me_mapsize;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(env.dir / "data.mdb", ec);
+  stats.file_bytes = ec ? 0 : size;
+  return stats;
+}
+
+}  // namespace ws

@@ -1,0 +1,42 @@
+// The multi-process stack of one data folder: a ws-reconciler, fetchers and exporters, each its
+// own process on the folder's tcp endpoints. Each worker runs with -vv so its log shows the jobs
+// it takes ("job ... attempt N") and finishes ("job ... finished").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "e2e_harness.h"
+
+namespace ws::e2e {
+
+class Stack {
+ public:
+  // Starts the reconciler (and waits until its control endpoint listens), then the workers.
+  // Throws std::runtime_error with the reconciler's log when it does not come up.
+  Stack(const DataFolder& folder, int fetchers, int exporters);
+
+  Process& reconciler() { return *reconciler_; }
+  Process& fetcher(size_t i) { return fetchers_.at(i); }
+  Process& exporter(size_t i) { return exporters_.at(i); }
+  // Starts a new reconciler after the old one died (or was stopped), and waits for it.
+  void restart_reconciler();
+  // Every process's log tail, for failure messages.
+  std::string logs() const;
+
+ private:
+  void start_reconciler();
+
+  const DataFolder& folder_;
+  std::optional<Process> reconciler_;
+  std::vector<Process> fetchers_;
+  std::vector<Process> exporters_;
+  int reconciler_starts_ = 0;
+};
+
+// Lines of a worker's log that say it started a job, and that it finished one.
+size_t jobs_started(const Process& worker);
+size_t jobs_finished(const Process& worker);
+
+}  // namespace ws::e2e
