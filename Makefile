@@ -2,7 +2,9 @@
 #   make demo   installs dependencies, builds, and runs watchstate against fake servers
 #   make test   installs dependencies, builds, and runs every test
 BUILD ?= build
-CMAKE_ARGS ?=
+# Release: what `make test` and `make demo` build (no debug info: the build is twice as fast on
+# two cores). Developers wanting a debugger: make BUILD=build-dev CMAKE_ARGS=-DCMAKE_BUILD_TYPE=RelWithDebInfo
+CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=Release
 JOBS ?= 2
 
 .PHONY: deps configure build test test-asan demo clean
@@ -21,7 +23,7 @@ test: build
 
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan:
-	$(MAKE) test BUILD=build-asan CMAKE_ARGS="-DWS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+	$(MAKE) test BUILD=build-asan CMAKE_ARGS="-DWS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1"
 
 demo: build
 	./deploy/demo.sh $(BUILD)

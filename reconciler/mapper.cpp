@@ -256,7 +256,12 @@ MapResult map_item(const std::optional<Record>& stored, const MediaItem& in, con
   } else if (meta_changed) {
     result.change = ChangeKind::metadata;
   }
-  if (state_changed || progress_changed) rec.updated_at = ctx.now;
+  // A server whose own flag just turned away from the state (a re-added file reported unplayed,
+  // rule 2) needs the next push-mode export to look at this record again: "the next export marks
+  // it played there too". Push mode only visits records whose updated_at moved.
+  const bool server_diverged = before != nullptr && before->watched != rec.metadata.at(ctx.server).watched &&
+                               rec.metadata.at(ctx.server).watched != rec.watched;
+  if (state_changed || progress_changed || server_diverged) rec.updated_at = ctx.now;
 
   result.reason.reserve(ctx.server.size() + why.size() + 48);
   result.reason = ctx.server;

@@ -131,6 +131,23 @@ TEST_CASE("an unplayed report on replaced or re-added media is not an unmark", "
   CHECK(r.record.unmarked_at == 0);
 }
 
+TEST_CASE("a re-added file reported unplayed where it was played asks push-mode export to look again", "[mapper]") {
+  // Found end to end (tests/e2e): the next push export must mark it played there again.
+  Record rec = record_of(played(movie("my_plex", "p1"), kPlayed));
+  rec = map_item(rec, played(movie("my_jelly", "j1"), kPlayed), context("my_jelly")).record;
+  rec.updated_at = kLastSync;
+  MediaItem fresh = movie("my_jelly", "j1");
+  fresh.added_at = kLater;
+  const MapResult r = map_item(rec, fresh, context("my_jelly"));
+  CHECK(r.record.watched);
+  CHECK_FALSE(r.record.metadata.at("my_jelly").watched);
+  CHECK(r.record.updated_at == kNow);
+  // Reported the same way again, it is no news.
+  Record again = r.record;
+  again.updated_at = kLastSync;
+  CHECK(map_item(again, fresh, context("my_jelly")).record.updated_at == kLastSync);
+}
+
 TEST_CASE("an explicit mark-unplayed event unmarks", "[mapper]") {
   // Jellyfin never had it played in our metadata, but the user marked it unplayed there.
   Record rec = record_of(played(movie("my_plex", "p1"), kPlayed));

@@ -164,3 +164,23 @@ TEST_CASE("recorded Plex responses are read", "[plex_items][fixtures]") {
     CHECK_FALSE(parse_plex_item(list.front(), "p").ok());  // a show is not an item
   }
 }
+
+TEST_CASE("a Plex multi-episode file name gives the episode's last part", "[plex_items]") {
+  // Found end to end (tests/e2e): Plex has no field for it, only the file name (rule 6).
+  auto episode_in = [](const std::string& file, int season = 1, int episode = 1) {
+    json m = {{"ratingKey", "7"}, {"type", "episode"}, {"parentIndex", season}, {"index", episode},
+              {"Media", {{{"Part", {{{"file", file}}}}}}}};
+    return parse_ok(m).episode_end;
+  };
+  CHECK(episode_in("/tv/Show/Season 01/Show - S01E01-E02.mkv") == 2);
+  CHECK(episode_in("/tv/Show/Season 01/show.s01e01e03.1080p.mkv") == 3);
+  CHECK(episode_in("/tv/Show - S02E05-E06 - Title.mkv", 2, 5) == 6);
+  SECTION("anything else is a single episode") {
+    CHECK(episode_in("/tv/Show/Season 01/Show - S01E01.mkv") == -1);
+    CHECK(episode_in("/tv/Show/Season 01/Show - S01E01-720p.mkv") == -1);
+    CHECK(episode_in("/tv/Show/Season 01/Show - S01E01-Episode.mkv") == -1);
+    CHECK(episode_in("/tv/Show/S01E01-E02/Show - S01E03.mkv", 1, 3) == -1);  // the folder does not count
+    CHECK(episode_in("/tv/Show - S01E02-E03.mkv") == -1);                     // another episode's name
+    CHECK(episode_in("") == -1);
+  }
+}

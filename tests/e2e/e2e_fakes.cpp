@@ -112,6 +112,7 @@ std::vector<FakeItem> fake_items(const ws::fake::FakeProcess& fake) {
     item.title = j.value("title", "");
     item.season = int_or_zero(j, "season");
     item.episode = int_or_zero(j, "episode");
+    item.episode_end = int_or_zero(j, "episode_end");
     item.guids = string_map(j, "guids");
     item.series_guids = string_map(j, "series_guids");
     item.watched = j.value("watched", false);

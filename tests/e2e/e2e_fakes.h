@@ -24,6 +24,7 @@ struct FakeItem {
   std::string title;
   int season = 0;
   int episode = 0;
+  int episode_end = 0;  // a multi-episode file's last episode; 0 otherwise
   std::map<std::string, std::string> guids;         // the ids this server shows
   std::map<std::string, std::string> series_guids;  // episodes
   bool watched = false;
@@ -71,6 +72,7 @@ struct FakeWrite {
   std::string action;
   std::string item;
   bool operator<(const FakeWrite& o) const { return std::tie(action, item) < std::tie(o.action, o.item); }
+  bool operator==(const FakeWrite& o) const { return action == o.action && item == o.item; }
 };
 std::vector<FakeWrite> parse_writes(const std::string& type, const nlohmann::json& writes);
 

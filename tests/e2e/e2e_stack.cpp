@@ -54,6 +54,26 @@ size_t jobs_started(const Process& worker) {
   static const std::regex started(R"(: job \S+ attempt \d+ \(job\.\w+\)$)");
   return count_lines(worker.err(), started);
 }
+std::string last_job_started(const Process& worker) {
+  static const std::regex started(R"(: job (\S+) attempt \d+ \(job\.\w+\)$)");
+  std::string last;
+  std::istringstream in(worker.err());
+  std::smatch m;
+  for (std::string line; std::getline(in, line);)
+    if (std::regex_search(line, m, started)) last = m[1];
+  return last;
+}
+
+std::vector<int> attempts_started(const Process& worker, const std::string& job) {
+  static const std::regex started(R"(: job (\S+) attempt (\d+) \(job\.\w+\)$)");
+  std::vector<int> out;
+  std::istringstream in(worker.err());
+  std::smatch m;
+  for (std::string line; std::getline(in, line);)
+    if (std::regex_search(line, m, started) && m[1] == job) out.push_back(std::stoi(m[2]));
+  return out;
+}
+
 size_t jobs_finished(const Process& worker) {
   static const std::regex finished(R"(: job \S+ finished$)");
   return count_lines(worker.err(), finished);

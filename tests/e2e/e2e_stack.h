@@ -38,5 +38,8 @@ class Stack {
 // Lines of a worker's log that say it started a job, and that it finished one.
 size_t jobs_started(const Process& worker);
 size_t jobs_finished(const Process& worker);
+// The id of the last job the worker started ("" when none), and the attempts at `job` it started.
+std::string last_job_started(const Process& worker);
+std::vector<int> attempts_started(const Process& worker, const std::string& job);
 
 }  // namespace ws::e2e

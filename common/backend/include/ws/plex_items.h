@@ -17,7 +17,8 @@ namespace ws {
 // viewCount, lastViewedAt, viewOffset, guid + Guid[].id (external ids; a legacy thetvdb
 // SERIES/SEASON/EPISODE goes to `relative`), librarySectionID, Media[0].Part[0].file, and for
 // episodes grandparentTitle / grandparentRatingKey / grandparentGuid (legacy series ids into
-// `parent`), parentIndex, index. Any other type, or a missing ratingKey, is an invalid_input
+// `parent`), parentIndex, index, and `episode_end` from a multi-episode file name
+// (`S01E01-E02`, `S01E01E02`). Any other type, or a missing ratingKey, is an invalid_input
 // error naming the item. `server` is copied into the item.
 Result<MediaItem> parse_plex_item(const nlohmann::json& metadata, std::string_view server);
 
