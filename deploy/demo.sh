@@ -64,7 +64,10 @@ chmod 600 "$data/config/servers.yaml"
 
 step "$ws" servers:list
 step "$ws" state:import
-step "$ws" state:export --dry-run --output text | head -n 15
+# The plan can be long: keep it in a file and show its start (a pipe into head would cut it off).
+step "$ws" state:export --dry-run >"$data/plan.txt"
+head -n 15 "$data/plan.txt"
+echo "... $(wc -l <"$data/plan.txt") lines in all"
 step "$ws" state:export
 step "$ws" state:export
 step "$ws" state:list --watched --limit 10
