@@ -257,10 +257,12 @@ MapResult map_item(const std::optional<Record>& stored, const MediaItem& in, con
     result.change = ChangeKind::metadata;
   }
   // A server whose own flag just turned away from the state (a re-added file reported unplayed,
-  // rule 2) needs the next push-mode export to look at this record again: "the next export marks
-  // it played there too". Push mode only visits records whose updated_at moved.
-  const bool server_diverged = before != nullptr && before->watched != rec.metadata.at(ctx.server).watched &&
-                               rec.metadata.at(ctx.server).watched != rec.watched;
+  // rule 2), or that shows the item for the first time without the state's flag (new media, a
+  // library no longer ignored), needs the next push-mode export to look at this record again:
+  // "the next export marks it played there too". Push mode only visits records whose updated_at
+  // moved.
+  const bool here = rec.metadata.at(ctx.server).watched;
+  const bool server_diverged = here != rec.watched && (before == nullptr || before->watched != here);
   if (state_changed || progress_changed || server_diverged) rec.updated_at = ctx.now;
 
   result.reason.reserve(ctx.server.size() + why.size() + 48);

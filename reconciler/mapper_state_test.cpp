@@ -131,10 +131,13 @@ TEST_CASE("an unplayed report on replaced or re-added media is not an unmark", "
   CHECK(r.record.unmarked_at == 0);
 }
 
-TEST_CASE("a re-added file reported unplayed where it was played asks push-mode export to look again", "[mapper]") {
-  // Found end to end (tests/e2e): the next push export must mark it played there again.
+TEST_CASE("new or re-added media reported unplayed asks push-mode export to mark it there", "[mapper]") {
+  // Found end to end (tests/e2e): the next push export must mark it played there (rule 2).
   Record rec = record_of(played(movie("my_plex", "p1"), kPlayed));
-  rec = map_item(rec, played(movie("my_jelly", "j1"), kPlayed), context("my_jelly")).record;
+  SECTION("a re-added file where it was played") {
+    rec = map_item(rec, played(movie("my_jelly", "j1"), kPlayed), context("my_jelly")).record;
+  }
+  SECTION("an item the server shows for the first time") {}
   rec.updated_at = kLastSync;
   MediaItem fresh = movie("my_jelly", "j1");
   fresh.added_at = kLater;
@@ -146,6 +149,9 @@ TEST_CASE("a re-added file reported unplayed where it was played asks push-mode 
   Record again = r.record;
   again.updated_at = kLastSync;
   CHECK(map_item(again, fresh, context("my_jelly")).record.updated_at == kLastSync);
+  // Nor is a server that agrees with the state.
+  Record agreed = rec;
+  CHECK(map_item(agreed, played(movie("my_jelly", "j1"), kPlayed), context("my_jelly")).record.updated_at == kLastSync);
 }
 
 TEST_CASE("an explicit mark-unplayed event unmarks", "[mapper]") {

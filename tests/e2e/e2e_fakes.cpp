@@ -68,7 +68,7 @@ std::vector<ServerEntry> FakeSet::servers() const {
   std::vector<ServerEntry> out;
   for (const auto& name : names_) {
     const auto& f = fakes_.at(name);
-    out.push_back({name, f.type(), f.url(), f.token(), users_.at(name)});
+    out.push_back({name, f.type(), f.url(), f.token(), users_.at(name), ""});
   }
   return out;
 }

@@ -240,6 +240,7 @@ void DataFolder::write_servers(const std::vector<ServerEntry>& servers) const {
           << "  url: '" << s.url << "'\n"
           << "  token: '" << s.token << "'\n";
       if (!s.user.empty()) out << "  user: '" << s.user << "'\n";
+      if (!s.ignore.empty()) out << "  options: { ignore: '" << s.ignore << "' }\n";
     }
   }
   std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);

@@ -90,6 +90,7 @@ struct ServerEntry {
   std::string url;
   std::string token;
   std::string user;  // jellyfin/emby user id; empty for plex
+  std::string ignore;  // options.ignore: library ids not to import or export
 };
 
 // A temporary WS_DATA_PATH (removed on destruction) with config/servers.yaml and

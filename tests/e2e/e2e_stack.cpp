@@ -1,5 +1,6 @@
 #include "e2e_stack.h"
 
+#include <csignal>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -41,6 +42,32 @@ void Stack::start_reconciler() {
 }
 
 void Stack::restart_reconciler() { start_reconciler(); }
+
+std::vector<std::string> Stack::stop() {
+  std::vector<std::string> problems;
+  std::vector<Process*> all;
+  if (reconciler_) all.push_back(&*reconciler_);
+  for (auto& p : fetchers_) all.push_back(&p);
+  for (auto& p : exporters_) all.push_back(&p);
+  for (auto* p : all) {
+    if (!p->running()) continue;  // killed by the test, or already gone (the exit said why)
+    p->signal(SIGTERM);
+    const auto status = p->wait(std::chrono::seconds(10));
+    if (!status) {
+      problems.push_back(p->name() + " did not stop within 10 s of SIGTERM");
+      p->stop(std::chrono::milliseconds(0));
+    } else if (*status != 0) {
+      problems.push_back(p->name() + " exited with " + std::to_string(*status) + " after SIGTERM");
+    }
+  }
+  static const std::regex report(R"(ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: )");
+  for (auto* p : all) {
+    std::istringstream in(p->err());
+    for (std::string line; std::getline(in, line);)
+      if (std::regex_search(line, report)) problems.push_back(p->name() + ": " + line);
+  }
+  return problems;
+}
 
 std::string Stack::logs() const {
   std::string out = reconciler_ ? reconciler_->tail() : "";

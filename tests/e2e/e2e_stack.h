@@ -24,6 +24,9 @@ class Stack {
   void restart_reconciler();
   // Every process's log tail, for failure messages.
   std::string logs() const;
+  // Stops every process still running with SIGTERM and returns what went wrong: a process that
+  // did not exit within 10 s or exited other than 0, and any sanitizer report in any log.
+  std::vector<std::string> stop();
 
  private:
   void start_reconciler();

@@ -137,6 +137,7 @@ TEST_CASE("two fetchers share an import, and when one is killed mid-import the i
   CHECK(stats.at("records") == expected_records);
   CHECK(stats.at("servers").at("plex").at("records") == expected_records);
   CHECK(watchstate_ok(folder, {"state:list", "--limit", "0"}).size() == expected_records);
+  for (const auto& problem : stack.stop()) FAIL_CHECK(problem);
 }
 
 TEST_CASE("the reconciler killed mid-export and restarted does every planned write exactly once", "[e2e]") {
@@ -190,6 +191,7 @@ TEST_CASE("the reconciler killed mid-export and restarted does every planned wri
   }
   const Snapshot after = fakes.snapshot();
   for (const auto& d : disagreements(match_across(after), after)) FAIL_CHECK("disagrees after the export: " << d);
+  for (const auto& problem : stack.stop()) FAIL_CHECK(problem);
 }
 
 TEST_CASE("embedded mode and the multi-process stack leave the servers in the same state", "[e2e]") {
@@ -213,6 +215,7 @@ TEST_CASE("embedded mode and the multi-process stack leave the servers in the sa
     Stack stack(multi, 1, 1);
       watchstate_ok(multi, {"state:import"});
     watchstate_ok(multi, {"state:export"});
+    for (const auto& problem : stack.stop()) FAIL_CHECK(problem);
   }
 
   const Snapshot a = embedded_fakes.snapshot();

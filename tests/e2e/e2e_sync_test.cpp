@@ -134,3 +134,33 @@ TEST_CASE("an unmark on the server that had it played spreads everywhere, while 
   for (const auto& [server, id] : re_added->ids) CHECK(after.at(server).at(id).watched);
   for (const auto& d : disagreements(groups, after)) FAIL_CHECK("disagrees after the second sync: " << d);
 }
+
+TEST_CASE("media a server shows only after its first export is marked played by the next push export", "[e2e]") {
+  // Jellyfin's movie library is ignored at first, as if its films were added later.
+  auto specs = three_servers();
+  specs.pop_back();  // Plex and Jellyfin are enough
+  auto fakes = FakeSet::start(specs, small_catalog());
+  DataFolder folder("new-media");
+  auto servers = fakes.servers();
+  servers.at(1).ignore = fakes["jellyfin"].get_json("/__fake/info").at("libraries").at("movies").get<std::string>();
+  folder.write_servers(servers);
+  folder.write_config();
+  import_and_export(folder);
+  const Snapshot first = fakes.snapshot();
+  const auto groups = match_across(first);
+  size_t movies_apart = 0;
+  for (const auto& g : groups) {
+    const auto& item = first.at("jellyfin").at(g.ids.at("jellyfin"));
+    if (item.type == "movie" && first.at("plex").at(g.ids.at("plex")).watched && !item.watched) ++movies_apart;
+  }
+  REQUIRE(movies_apart > 5);  // the ignored library was left alone
+
+  servers.at(1).ignore.clear();
+  folder.write_servers(servers);
+  watchstate_ok(folder, {"state:import"});
+  const json push = watchstate_ok(folder, {"state:export"});  // push mode: both were exported once
+  INFO("export: " << push.dump());
+  const Snapshot after = fakes.snapshot();
+  for (const auto& d : disagreements(groups, after)) FAIL_CHECK("disagrees after the push export: " << d);
+  CHECK(push.at("summary").at("servers").at("jellyfin").at("written").get<size_t>() >= movies_apart);
+}
