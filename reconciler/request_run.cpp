@@ -286,7 +286,12 @@ void RequestRun::export_server(const std::string& server) {
     return;
   }
   ExportPlanOptions o;
-  o.since = request_.full ? 0 : store_.last_sync(server, SyncDirection::export_);
+  // lastSync is the previous export's start, in whole seconds, and the store lists records changed
+  // strictly after `since`: a record changed later in that same second (by an import or a webhook
+  // that followed the plan) would never be planned. Look at that second again: a record whose
+  // server already agrees plans nothing.
+  const int64_t last_export = store_.last_sync(server, SyncDirection::export_);
+  o.since = request_.full || last_export <= 1 ? 0 : last_export - 1;
   o.now = now();
   o.progress_min_delta_ms = int64_t{options_.config.progress_min_delta_s} * 1000;
   o.rewatch_threshold_ms = int64_t{options_.config.progress_rewatch_threshold_s} * 1000;
