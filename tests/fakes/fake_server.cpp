@@ -64,6 +64,11 @@ Result<int> FakeServer::bind() {
   if (!spec) return spec.error();
 
   http_.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  // httplib writes the headers and the body of an answer in separate writes; with Nagle on, the
+  // body waits for the ACK of the headers, which a keep-alive client delays by ~40 ms, so every
+  // answer after a connection's first stalled. Real servers disable Nagle; so do we (set on the
+  // listening socket, inherited by accepted sockets on Linux).
+  http_.set_tcp_nodelay(true);
   http_.set_keep_alive_max_count(100000);
   http_.set_keep_alive_timeout(5);
   http_.set_payload_max_length(16 * 1024 * 1024);
