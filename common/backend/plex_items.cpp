@@ -28,37 +28,6 @@ std::string first_file(const nlohmann::json& metadata) {
   return {};
 }
 
-// Plex has no field for a multi-episode file: its name says it (`Show - S01E01-E02.mkv`, also
-// `s01e01e02`). The last episode when the name holds this episode's SxxEyy followed by -Ezz or
-// Ezz, else -1. Hand-parsed: it runs for every episode of an import. A bare `-02` is not read
-// (it cannot be told from `-720p`).
-int multi_episode_end(std::string_view path, int season, int episode) {
-  const auto slash = path.find_last_of("/\\");
-  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  auto lower = [&](size_t i) { return i < name.size() ? static_cast<char>(name[i] | 0x20) : '\0'; };
-  auto number = [&](size_t& i) {
-    int value = -1;
-    for (size_t start = i; i < name.size() && i - start < 4 && name[i] >= '0' && name[i] <= '9'; ++i)
-      value = (value < 0 ? 0 : value * 10) + (name[i] - '0');
-    return value;
-  };
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (lower(i) != 's') continue;
-    size_t j = i + 1;
-    const int s = number(j);
-    if (s < 0 || lower(j) != 'e') continue;
-    ++j;
-    const int e = number(j);
-    if (e != episode || (season >= 0 && s != season)) continue;
-    if (name.substr(j, 1) == "-") ++j;
-    if (lower(j) != 'e') return -1;
-    ++j;
-    const int end = number(j);
-    return end > episode ? end : -1;
-  }
-  return -1;
-}
-
 int to_int(std::optional<int64_t> v, int fallback) {
   return v && *v >= INT32_MIN && *v <= INT32_MAX ? static_cast<int>(*v) : fallback;
 }
@@ -105,9 +74,11 @@ Result<MediaItem> parse_plex_item(const nlohmann::json& metadata, std::string_vi
   item.played_at = std::max<int64_t>(0, get_int(metadata, "lastViewedAt").value_or(0));
   item.added_at = std::max<int64_t>(0, get_int(metadata, "addedAt").value_or(0));
   item.progress_ms = std::max<int64_t>(0, get_int(metadata, "viewOffset").value_or(0));
+  // A multi-episode file (`S01E01-E02`) is one item per episode on Plex, each with its own
+  // ratingKey, `index` and view state, all pointing at the same file: the episode is `index`
+  // alone, and episode_end stays -1 (reading an end from the file name would map every part of
+  // the file onto its whole span).
   item.path = first_file(metadata);
-  if (item.type == MediaType::episode && item.episode >= 0)
-    item.episode_end = multi_episode_end(item.path, item.season, item.episode);
   return item;
 }
 

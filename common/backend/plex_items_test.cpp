@@ -165,22 +165,23 @@ TEST_CASE("recorded Plex responses are read", "[plex_items][fixtures]") {
   }
 }
 
-TEST_CASE("a Plex multi-episode file name gives the episode's last part", "[plex_items]") {
-  // Found end to end (tests/e2e): Plex has no field for it, only the file name (rule 6).
-  auto episode_in = [](const std::string& file, int season = 1, int episode = 1) {
-    json m = {{"ratingKey", "7"}, {"type", "episode"}, {"parentIndex", season}, {"index", episode},
+TEST_CASE("a Plex multi-episode file is one item per episode, numbered by index alone", "[plex_items]") {
+  // Plex lists each episode of `S01E01-E02.mkv` as its own item with its own ratingKey and view
+  // state, both pointing at the same file. Reading an end episode from the name would map both
+  // items onto E01-E02 (issue 8).
+  auto part = [](const std::string& key, int index, const std::string& file) {
+    json m = {{"ratingKey", key}, {"type", "episode"}, {"parentIndex", 1}, {"index", index},
               {"Media", {{{"Part", {{{"file", file}}}}}}}};
-    return parse_ok(m).episode_end;
+    return parse_ok(m);
   };
-  CHECK(episode_in("/tv/Show/Season 01/Show - S01E01-E02.mkv") == 2);
-  CHECK(episode_in("/tv/Show/Season 01/show.s01e01e03.1080p.mkv") == 3);
-  CHECK(episode_in("/tv/Show - S02E05-E06 - Title.mkv", 2, 5) == 6);
-  SECTION("anything else is a single episode") {
-    CHECK(episode_in("/tv/Show/Season 01/Show - S01E01.mkv") == -1);
-    CHECK(episode_in("/tv/Show/Season 01/Show - S01E01-720p.mkv") == -1);
-    CHECK(episode_in("/tv/Show/Season 01/Show - S01E01-Episode.mkv") == -1);
-    CHECK(episode_in("/tv/Show/S01E01-E02/Show - S01E03.mkv", 1, 3) == -1);  // the folder does not count
-    CHECK(episode_in("/tv/Show - S01E02-E03.mkv") == -1);                     // another episode's name
-    CHECK(episode_in("") == -1);
-  }
+  const std::string file = "/tv/Show/Season 01/Show - S01E01-E02.mkv";
+  const MediaItem first = part("7", 1, file), second = part("8", 2, file);
+  CHECK(first.item_id == "7");
+  CHECK(first.episode == 1);
+  CHECK(first.episode_end == -1);
+  CHECK(second.item_id == "8");
+  CHECK(second.episode == 2);
+  CHECK(second.episode_end == -1);
+  CHECK(first.path == second.path);
+  CHECK(part("9", 1, "/tv/Show/Season 01/show.s01e01e03.1080p.mkv").episode_end == -1);
 }

@@ -100,9 +100,15 @@ int Catalog::library_of(std::string_view id) const {
   return 0;
 }
 
-Catalog Catalog::build(const CatalogOptions& o, ServerType type, std::string_view server_id) {
+MultiEpisodeShape Catalog::shape_for(ServerType type, bool split_multi_episode) {
+  if (type == ServerType::plex) return MultiEpisodeShape::item_per_episode;
+  return split_multi_episode ? MultiEpisodeShape::split_files : MultiEpisodeShape::one_item;
+}
+
+Catalog Catalog::build(const CatalogOptions& o, ServerType type, std::string_view server_id, MultiEpisodeShape shape) {
   Catalog c;
   c.type_ = type;
+  c.shape_ = shape;
   const uint64_t seed = o.seed;
   const uint64_t S = seed % 89;  // shifts id ranges per seed, keeps them disjoint per kind
   const uint64_t server = hash_str(server_id);
@@ -189,21 +195,28 @@ Catalog Catalog::build(const CatalogOptions& o, ServerType type, std::string_vie
 
       for (int ep = 1; ep <= o.episodes; ++ep, ++episode_counter) {
         const uint64_t eh = hash3(seed, 3, episode_counter);
+        // E01 and E02 of a two-episode file: one file on Plex and unsplit Jellyfin/Emby.
+        const bool in_two_episode_file = two_episode_file && season == 1 && ep <= 2;
+        const bool shared_file = in_two_episode_file && shape != MultiEpisodeShape::split_files;
         Entry e;
         e.kind = EntryKind::episode;
         e.agent = agent;
         e.library = 2;
         e.season = static_cast<uint16_t>(season);
         e.episode = static_cast<uint16_t>(ep);
-        if (two_episode_file && season == 1 && ep == 1) {
-          e.episode_end = 2;
+        if (in_two_episode_file && shape == MultiEpisodeShape::one_item) {
+          if (ep == 1) e.episode_end = 2;
+          e.folded = ep == 2;
         }
         e.show = static_cast<int32_t>(show_index);
         e.parent = static_cast<int32_t>(season_index);
         e.year = c.entries_[season_index].year;
         e.premiere = c.entries_[season_index].premiere + int64_t(ep - 1) * 7 * 86400;
-        e.added_at = std::min(kAddedTo, c.entries_[season_index].added_at + int64_t(ep - 1) * 86400 +
-                                            int64_t(eh % 3600));
+        // The parts of one file were added with it (the E01 entry is the one just before).
+        e.added_at = in_two_episode_file && ep == 2
+                         ? c.entries_.back().added_at
+                         : std::min(kAddedTo, c.entries_[season_index].added_at + int64_t(ep - 1) * 86400 +
+                                                  int64_t(eh % 3600));
         e.duration_ms = episode_ms + int64_t((eh >> 8) % 120'000);
         e.title = (eh >> 16) % 3 == 0 ? "Episode " + std::to_string(ep) : make_title(eh, uint32_t(episode_counter));
         if (agent == PlexAgent::modern && (eh >> 24) % 5 != 0) {
@@ -211,15 +224,10 @@ Catalog Catalog::build(const CatalogOptions& o, ServerType type, std::string_vie
           if ((eh >> 34) % 2) e.ids.imdb = uint32_t(2000000 + S * 50000 + episode_counter * 11 + (eh >> 38) % 11);
           if ((eh >> 42) % 3 == 0) e.ids.tmdb = uint32_t(1000000 + S * 50000 + episode_counter * 7 + (eh >> 46) % 7);
         }
-        std::string number = "S" + two(season) + "E" + two(ep);
-        if (e.episode_end) number += "-E" + two(e.episode_end);
+        const std::string number = shared_file ? "S" + two(season) + "E01-E02" : "S" + two(season) + "E" + two(ep);
         e.path = c.entries_[show_index].path + "/Season " + two(season) + "/" + show_name + " - " + number + ".mkv";
-        c.children_[season_index].push_back(static_cast<uint32_t>(c.entries_.size()));
+        if (!e.folded) c.children_[season_index].push_back(static_cast<uint32_t>(c.entries_.size()));
         c.entries_.push_back(std::move(e));
-        if (two_episode_file && season == 1 && ep == 1) {
-          ++ep;  // E02 lives in the same file
-          ++episode_counter;
-        }
       }
     }
   }
@@ -234,6 +242,7 @@ Catalog Catalog::build(const CatalogOptions& o, ServerType type, std::string_vie
       case ServerType::jellyfin: e.id = hex(server, i, 32); break;
       case ServerType::emby: e.id = std::to_string(base * 3 + i); break;
     }
+    if (e.folded) continue;
     switch (e.kind) {
       case EntryKind::movie: c.movies_.push_back(i); break;
       case EntryKind::show: c.shows_.push_back(i); break;
@@ -267,7 +276,7 @@ Catalog Catalog::build(const CatalogOptions& o, ServerType type, std::string_vie
       }
       case PlexAgent::local: e.guid = "local://" + e.id; break;
     }
-    c.by_id_.emplace(e.id, i);
+    if (!e.folded) c.by_id_.emplace(e.id, i);
   }
   switch (type) {
     case ServerType::plex: c.library_ids_[0] = "1", c.library_ids_[1] = "2"; break;

@@ -12,7 +12,8 @@
 //   i % 20 == 11: Plex legacy themoviedb agent (tmdb only);
 //   show s % 97 == 50: no ids; s % 10 == 3: Plex legacy thetvdb agent (tvdb only);
 //   s % 10 == 7: HAMA anidb show (anidb only); s % 4 == 0: also a TVmaze id;
-//   s % 25 == 1 (with --episodes >= 2): season 1 starts with a two-episode file E01-E02;
+//   s % 25 == 1 (with --episodes >= 2): season 1 starts with a two-episode file E01-E02 (see
+//   MultiEpisodeShape for how each server lists it);
 //   about 1 episode in 5 has no ids of its own (only its series'); every 8th title is non-ASCII.
 // Thread safety: immutable after build(); any thread may read.
 #pragma once
@@ -40,6 +41,15 @@ std::string imdb_string(uint32_t imdb);  // "tt0113277"
 
 enum class EntryKind : uint8_t { movie, show, season, episode };
 
+// How a server lists the episodes of a multi-episode file (`S01E01-E02.mkv`). The catalogue
+// always holds one entry per episode (so entry indices stay the same on every fake of a seed);
+// the shape decides which are items of this server and what their files are.
+enum class MultiEpisodeShape : uint8_t {
+  item_per_episode,  // Plex: each episode its own item (ratingKey, view state), one shared file
+  one_item,          // Jellyfin/Emby: one item, IndexNumber 1 + IndexNumberEnd 2; E02 is folded
+  split_files,       // Jellyfin/Emby --split-multi-episode: the file was split, one file each
+};
+
 // How Plex names this item's agent (for shows, seasons, episodes: the series').
 enum class PlexAgent : uint8_t { modern, legacy_imdb, legacy_tmdb, legacy_tvdb, hama, local };
 
@@ -50,7 +60,9 @@ struct Entry {
   uint16_t year = 0;
   uint16_t season = 0;        // seasons and episodes
   uint16_t episode = 0;       // episodes
-  uint16_t episode_end = 0;   // a two-episode file: its last episode; else 0
+  uint16_t episode_end = 0;   // an item covering a two-episode file (one_item): its last episode; else 0
+  bool folded = false;        // part of the previous entry's item on this server (one_item): no
+                              // item of its own, in no listing, no id lookup
   int32_t show = -1;          // entry index of the series (seasons, episodes)
   int32_t parent = -1;        // entry index of the season (episodes)
   uint32_t index = 0;         // position in entries(): the same on every fake of one seed
@@ -66,19 +78,24 @@ struct Entry {
 
 class Catalog {
  public:
-  static Catalog build(const CatalogOptions& options, ServerType type, std::string_view server_id);
+  static Catalog build(const CatalogOptions& options, ServerType type, std::string_view server_id,
+                       MultiEpisodeShape shape);
+  // The shape real servers of `type` have: Plex item_per_episode; Jellyfin/Emby one_item, or
+  // split_files when the file was split (--split-multi-episode).
+  static MultiEpisodeShape shape_for(ServerType type, bool split_multi_episode);
 
   ServerType type() const { return type_; }
+  MultiEpisodeShape shape() const { return shape_; }
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry& at(uint32_t index) const { return entries_[index]; }
-  // Entry indices by kind, in catalogue order.
+  // Entry indices by kind, in catalogue order; folded entries are in none of these lists.
   const std::vector<uint32_t>& movies() const { return movies_; }
   const std::vector<uint32_t>& shows() const { return shows_; }
   const std::vector<uint32_t>& episodes() const { return episodes_; }
   // Seasons and episodes of one show, in order. show_index is an entry index.
   const std::vector<uint32_t>& children_of(uint32_t show_or_season) const;
 
-  // The entry with this server id, or nullptr.
+  // The entry with this server id, or nullptr (also for folded entries).
   const Entry* find(std::string_view id) const;
   // Library ids: Plex "1"/"2"; Jellyfin hex; Emby numeric. library is 1 or 2.
   const std::string& library_id(int library) const { return library_ids_[library == 1 ? 0 : 1]; }
@@ -88,6 +105,7 @@ class Catalog {
 
  private:
   ServerType type_ = ServerType::plex;
+  MultiEpisodeShape shape_ = MultiEpisodeShape::item_per_episode;
   std::vector<Entry> entries_;
   std::vector<uint32_t> movies_, shows_, episodes_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> children_;

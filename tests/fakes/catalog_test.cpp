@@ -10,16 +10,23 @@
 
 using namespace ws::fake;
 
-TEST_CASE("one catalogue seed gives the same media and ids on every server type", "[fakes]") {
+namespace {
+CatalogOptions catalog_options(uint64_t seed, int movies, int shows, int seasons, int episodes) {
   CatalogOptions o;
-  o.seed = 42;
-  o.movies = 120;
-  o.shows = 30;
-  o.seasons = 2;
-  o.episodes = 4;
-  const Catalog plex = Catalog::build(o, ServerType::plex, "p1");
-  const Catalog jf = Catalog::build(o, ServerType::jellyfin, "j1");
-  const Catalog emby = Catalog::build(o, ServerType::emby, "e1");
+  o.seed = seed;
+  o.movies = movies;
+  o.shows = shows;
+  o.seasons = seasons;
+  o.episodes = episodes;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("one catalogue seed gives the same media and ids on every server type", "[fakes]") {
+  const CatalogOptions o = catalog_options(42, 120, 30, 2, 4);
+  const Catalog plex = Catalog::build(o, ServerType::plex, "p1", Catalog::shape_for(ServerType::plex, false));
+  const Catalog jf = Catalog::build(o, ServerType::jellyfin, "j1", Catalog::shape_for(ServerType::jellyfin, false));
+  const Catalog emby = Catalog::build(o, ServerType::emby, "e1", Catalog::shape_for(ServerType::emby, true));
   REQUIRE(plex.entries().size() == jf.entries().size());
   REQUIRE(plex.entries().size() == emby.entries().size());
   for (size_t i = 0; i < plex.entries().size(); ++i) {
@@ -30,7 +37,8 @@ TEST_CASE("one catalogue seed gives the same media and ids on every server type"
     REQUIRE(a.ids.imdb == b.ids.imdb);
     REQUIRE(a.ids.tmdb == c.ids.tmdb);
     REQUIRE(a.ids.tvdb == c.ids.tvdb);
-    REQUIRE(a.episode_end == c.episode_end);
+    REQUIRE(a.season == b.season);
+    REQUIRE(a.episode == c.episode);
     REQUIRE(a.id != b.id);
   }
   SECTION("ids have each server's form") {
@@ -48,10 +56,6 @@ TEST_CASE("one catalogue seed gives the same media and ids on every server type"
     const Entry& legacy_show = plex.at(plex.shows()[3]);
     const Entry& legacy_episode = plex.at(plex.children_of(plex.children_of(legacy_show.index)[0])[1]);
     CHECK(legacy_episode.guid == "com.plexapp.agents.thetvdb://" + std::to_string(legacy_show.ids.tvdb) + "/1/2?lang=en");
-    const Entry& two = plex.at(plex.children_of(plex.children_of(plex.shows()[1])[0])[0]);
-    CHECK(two.episode == 1);
-    CHECK(two.episode_end == 2);
-    CHECK(two.path.find("S01E01-E02") != std::string::npos);
     CHECK(emby.at(emby.shows()[0]).ids.tvmaze != 0);
     CHECK(jf.at(jf.shows()[0]).ids.tvmaze == 0);
     bool non_ascii = false;
@@ -65,6 +69,57 @@ TEST_CASE("one catalogue seed gives the same media and ids on every server type"
     for (uint32_t i : plex.movies()) {
       if (plex.at(i).ids.imdb) CHECK(imdb.insert(plex.at(i).ids.imdb).second);
     }
+  }
+}
+
+TEST_CASE("a two-episode file has one entry per episode, listed in each server's shape", "[fakes]") {
+  const CatalogOptions o = catalog_options(3, 2, 2, 1, 3);
+  const Catalog plex = Catalog::build(o, ServerType::plex, "p", MultiEpisodeShape::item_per_episode);
+  const Catalog one = Catalog::build(o, ServerType::jellyfin, "j", MultiEpisodeShape::one_item);
+  const Catalog split = Catalog::build(o, ServerType::emby, "e", MultiEpisodeShape::split_files);
+  REQUIRE(plex.entries().size() == one.entries().size());
+  REQUIRE(plex.entries().size() == split.entries().size());
+  auto season_one = [](const Catalog& c) { return c.children_of(c.children_of(c.shows()[1])[0]); };
+  SECTION("plex: E01 and E02 are items of their own sharing the file") {
+    const auto eps = season_one(plex);
+    REQUIRE(eps.size() == 3);
+    const Entry& e1 = plex.at(eps[0]);
+    const Entry& e2 = plex.at(eps[1]);
+    CHECK(e1.episode == 1);
+    CHECK(e2.episode == 2);
+    CHECK(e1.episode_end == 0);
+    CHECK(e2.episode_end == 0);
+    CHECK(e1.path == e2.path);
+    CHECK(e1.path.find("S01E01-E02.mkv") != std::string::npos);
+    CHECK(e1.id != e2.id);
+    CHECK(plex.find(e2.id) == &e2);
+    CHECK(e1.added_at == e2.added_at);
+    CHECK(plex.episodes().size() == 6);
+  }
+  SECTION("jellyfin/emby: one item E01-E02, E02 folded into it") {
+    const auto eps = season_one(one);
+    REQUIRE(eps.size() == 2);
+    const Entry& e1 = one.at(eps[0]);
+    CHECK(e1.episode == 1);
+    CHECK(e1.episode_end == 2);
+    CHECK(e1.path.find("S01E01-E02.mkv") != std::string::npos);
+    const Entry& folded = one.at(eps[0] + 1);
+    CHECK(folded.folded);
+    CHECK(folded.episode == 2);
+    CHECK(one.find(folded.id) == nullptr);
+    CHECK(one.at(eps[1]).episode == 3);
+    CHECK(one.episodes().size() == 5);
+  }
+  SECTION("split: two files of one episode each") {
+    const auto eps = season_one(split);
+    REQUIRE(eps.size() == 3);
+    const Entry& e1 = split.at(eps[0]);
+    const Entry& e2 = split.at(eps[1]);
+    CHECK(e1.episode_end == 0);
+    CHECK(e1.path.ends_with("S01E01.mkv"));
+    CHECK(e2.path.ends_with("S01E02.mkv"));
+    CHECK(split.find(e2.id) == &e2);
+    CHECK(split.episodes().size() == 6);
   }
 }
 

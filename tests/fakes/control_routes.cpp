@@ -56,6 +56,7 @@ void item_json(JsonWriter& w, FakeServer& srv, const Entry& e) {
   w.kv("play_count", int64_t(s.play_count));
   w.kv("library", c.library_id(e.library));
   w.kv("path", e.path);
+  if (s.ignore_writes) w.kv("ignore_writes", true);
   w.end_object();
 }
 
@@ -101,6 +102,7 @@ void add_control_routes(FakeServer& srv) {
         const Entry& e = srv.catalog().at(index);
         if (!type.empty() && type != (e.kind == EntryKind::movie ? "movie" : "episode")) continue;
         if (!id.empty() && id != e.id) continue;
+        if (!srv.state().present(index)) continue;
         item_json(w, srv, e);
       }
     }
@@ -124,11 +126,19 @@ void add_control_routes(FakeServer& srv) {
   r.add("GET", "/__fake/info", [&srv](const Req&, Res& res, const Params&) {
     const auto& o = srv.options();
     const Catalog& c = srv.catalog();
-    reply(res, 200, {{"type", to_string(o.type)}, {"server_id", o.server_id}, {"user_id", o.user_id},
-                     {"name", o.name}, {"port", srv.port()},
-                     {"libraries", {{"movies", c.library_id(1)}, {"shows", c.library_id(2)}}},
-                     {"movies", c.movies().size()}, {"shows", c.shows().size()},
-                     {"episodes", c.episodes().size()}});
+    size_t movies = 0, shows = 0, episodes = 0;
+    {
+      auto lock = srv.state().read_lock();
+      movies = srv.state().present_of(c.movies()).size();
+      shows = srv.state().present_of(c.shows()).size();
+      episodes = srv.state().present_of(c.episodes()).size();
+    }
+    json info = {{"type", to_string(o.type)}, {"server_id", o.server_id}, {"user_id", o.user_id},
+                 {"name", o.name}, {"port", srv.port()},
+                 {"libraries", {{"movies", c.library_id(1)}, {"shows", c.library_id(2)}}},
+                 {"movies", movies}, {"shows", shows}, {"episodes", episodes},
+                 {"split_multi_episode", c.shape() == MultiEpisodeShape::split_files}};
+    reply(res, 200, info);
   });
 
   r.add("POST", "/__fake/act", [&srv](const Req& req, Res& res, const Params&) {
@@ -140,6 +150,10 @@ void add_control_routes(FakeServer& srv) {
     if (!e || (e->kind != EntryKind::movie && e->kind != EntryKind::episode)) {
       return bad(res, 404, "no movie or episode with id '" + id + "'");
     }
+    const bool removed = srv.state().get(e->index).removed;
+    if (removed && action != "add" && action != "remove") {
+      return bad(res, 404, "item '" + id + "' was removed (\"add\" brings it back)");
+    }
     const auto at_it = body->find("at");
     if (at_it != body->end() && !at_it->is_null() && !at_it->is_number()) {
       return bad(res, 400, "\"at\" must be unix seconds");
@@ -147,19 +161,24 @@ void add_control_routes(FakeServer& srv) {
     const bool has_at = at_it != body->end() && at_it->is_number();
     const int64_t at_ticks = has_at ? ticks_from_unix(at_it->get<int64_t>()) : now_ticks();
     if (action == "play") {
-      srv.state().mark_played(e->index, at_ticks);
+      srv.state().act(e->index, Act::play, played_at(at_ticks));
     } else if (action == "unplay") {
-      srv.state().mark_unplayed(e->index);
+      srv.state().act(e->index, Act::unplay, unplayed());
     } else if (action == "progress") {
       const auto p = body->find("progress_ms");
       if (p == body->end() || !p->is_number_integer() || p->get<int64_t>() < 0) {
         return bad(res, 400, "\"progress_ms\" (a non-negative integer) is required for progress");
       }
-      srv.state().set_progress(e->index, p->get<int64_t>(), at_ticks);
+      srv.state().act(e->index, Act::progress, progress_at(p->get<int64_t>(), at_ticks));
     } else if (action == "add") {
-      srv.state().mark_added(e->index, unix_from_ticks(at_ticks));
+      srv.state().act(e->index, Act::add, added(unix_from_ticks(at_ticks)));
+    } else if (action == "remove") {
+      srv.state().set_removed(e->index, true);
+      return reply(res, 200, {{"id", e->id}, {"removed", true}});
+    } else if (action == "ignore_writes" || action == "accept_writes") {
+      srv.state().set_ignore_writes(e->index, action == "ignore_writes");
     } else {
-      return bad(res, 400, "\"action\" must be play, unplay, progress or add");
+      return bad(res, 400, "\"action\" must be play, unplay, progress, add, remove, ignore_writes or accept_writes");
     }
     std::string out;
     JsonWriter w(out);

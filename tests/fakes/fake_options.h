@@ -45,6 +45,7 @@ struct FakeOptions {
   int latency_ms = 0;            // --latency-ms [0, 60000] added before every server answer
   std::string fail;              // --fail spec, see fault_injector.h
   int hang_seconds = 60;         // how long a "hang" fault holds a request (bounded: clean exit)
+  bool split_multi_episode = false;  // Jellyfin/Emby: multi-episode files listed as split files
 };
 
 // Checks ranges and fills defaults that depend on the bound port. Error names the flag.

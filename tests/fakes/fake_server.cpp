@@ -105,7 +105,8 @@ Result<int> FakeServer::bind() {
   }
   if (auto r = finalize_options(options_, port_); !r) return r.error();
 
-  catalog_ = std::make_unique<Catalog>(Catalog::build(options_.catalog, options_.type, options_.server_id));
+  catalog_ = std::make_unique<Catalog>(Catalog::build(options_.catalog, options_.type, options_.server_id,
+                                                      Catalog::shape_for(options_.type, options_.split_multi_episode)));
   state_ = std::make_unique<FakeState>(*catalog_, options_.state);
   faults_ = std::make_unique<FaultInjector>(std::move(spec.value()), options_.catalog.seed ^ 0xfa017);
   if (options_.type == ServerType::plex) {

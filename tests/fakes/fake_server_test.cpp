@@ -68,6 +68,8 @@ struct Receiver {
   }
 };
 
+int status_of(const httplib::Result& res) { return res ? res->status : -1; }
+
 }  // namespace
 
 TEST_CASE("fakes of every type with one catalogue seed list the same media with the same external ids",
@@ -78,22 +80,30 @@ TEST_CASE("fakes of every type with one catalogue seed list the same media with 
   const json a = plex.get_json("/__fake/items");
   const json b = jf.get_json("/__fake/items");
   const json c = emby.get_json("/__fake/items");
-  REQUIRE(a.size() == 30 + 4 * 2 * 3 - 1);  // show 1 starts with a two-episode file
-  REQUIRE(a.size() == b.size());
-  REQUIRE(a.size() == c.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    INFO(a[i].dump());
-    CHECK(a[i]["title"] == b[i]["title"]);
-    CHECK(a[i]["season"] == c[i]["season"]);
-    CHECK(a[i]["episode"] == c[i]["episode"]);
-    for (const char* source : {"imdb", "tmdb", "tvdb"}) {
-      CHECK(a[i]["guids"].value(source, "") == b[i]["guids"].value(source, ""));
-      CHECK(a[i]["guids"].value(source, "") == c[i]["guids"].value(source, ""));
-      CHECK(a[i]["series_guids"].value(source, "") == c[i]["series_guids"].value(source, ""));
+  // Show 1 starts with a two-episode file: two items on Plex, one (E01-E02) on Jellyfin and Emby.
+  REQUIRE(a.size() == 30 + 4 * 2 * 3);
+  REQUIRE(b.size() == a.size() - 1);
+  REQUIRE(c.size() == b.size());
+  size_t j = 0;  // Jellyfin and Emby index; Plex's runs one ahead after the two-episode file
+  for (size_t i = 0; i < a.size(); ++i, ++j) {
+    INFO(a[i].dump() << "\n" << b[j].dump());
+    if (i > 0 && a[i]["path"] == a[i - 1]["path"]) {  // Plex's E02 of the shared file
+      CHECK(b[j - 1]["episode_end"] == a[i]["episode"]);
+      --j;
+      continue;
     }
-    CHECK(a[i]["id"] != b[i]["id"]);
-    CHECK(b[i]["id"] != c[i]["id"]);
+    CHECK(a[i]["title"] == b[j]["title"]);
+    CHECK(a[i]["season"] == c[j]["season"]);
+    CHECK(a[i]["episode"] == c[j]["episode"]);
+    for (const char* source : {"imdb", "tmdb", "tvdb"}) {
+      CHECK(a[i]["guids"].value(source, "") == b[j]["guids"].value(source, ""));
+      CHECK(a[i]["guids"].value(source, "") == c[j]["guids"].value(source, ""));
+      CHECK(a[i]["series_guids"].value(source, "") == c[j]["series_guids"].value(source, ""));
+    }
+    CHECK(a[i]["id"] != b[j]["id"]);
+    CHECK(b[j]["id"] != c[j]["id"]);
   }
+  CHECK(j == b.size());
 
   SECTION("the servers' own APIs show those ids") {
     const json movies = plex.get_json("/library/sections/1/all?type=1&includeGuids=1");
@@ -142,7 +152,7 @@ TEST_CASE("pages capped by --page-max hold fewer items than asked and the totals
     REQUIRE(res);
     const json count = json::parse(res->body)["MediaContainer"];
     CHECK(count["size"] == 0);
-    CHECK(count["totalSize"] == 23);
+    CHECK(count["totalSize"] == 24);  // the two-episode file is two items on Plex
     CHECK_FALSE(count.contains("Metadata"));
     auto head = cli.Head("/library/sections/1/all?X-Plex-Container-Start=0&X-Plex-Container-Size=1",
                          plex_headers(plex));
@@ -431,5 +441,247 @@ TEST_CASE("injected failures: 500, 429 with Retry-After, truncated JSON, a hang"
     const json stats = flaky.get_json("/__fake/stats");
     CHECK(stats["faults"].value("500", 0) + stats["faults"].value("429", 0) == errors);
     CHECK(stats["routes"]["GET /library/sections"]["count"] == 40);
+  }
+}
+
+namespace {
+
+httplib::Headers mb_headers(const FakeProcess& f) { return {{"X-Emby-Token", f.token()}}; }
+
+// The episodes of one series' season 1 on this fake (by /__fake/items), in order.
+json season_one(const FakeProcess& f, const std::string& series) {
+  json out = json::array();
+  for (const auto& it : f.get_json("/__fake/items?type=episode")) {
+    if (it["title"] == series && it["season"] == 1) out.push_back(it);
+  }
+  return out;
+}
+
+// (series, season, episode) of every episode the items cover, a multi-episode item counting once
+// per episode.
+std::set<std::tuple<std::string, int, int>> episodes_covered(const json& items) {
+  std::set<std::tuple<std::string, int, int>> out;
+  for (const auto& it : items) {
+    const int first = it["episode"], last = it.value("episode_end", first);
+    for (int e = first; e <= last; ++e) out.emplace(it["title"], it["season"], e);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a two-episode file: Plex lists each part, Jellyfin and Emby one item, or two with --split-multi-episode",
+          "[fakes][e2e]") {
+  auto plex = FakeProcess::start("plex", kSmall);
+  auto jf = FakeProcess::start("jellyfin", kSmall);
+  auto jf_split = FakeProcess::start("jellyfin", with(kSmall, {"--split-multi-episode"}));
+  auto emby_split = FakeProcess::start("emby", with(kSmall, {"--split-multi-episode"}));
+
+  json parts = json::array();
+  for (const auto& it : plex.get_json("/__fake/items?type=episode")) {
+    if (it["path"].get<std::string>().find("S01E01-E02") != std::string::npos) parts.push_back(it);
+  }
+  REQUIRE(parts.size() == 2);
+  const std::string series = parts[0]["title"];
+  const std::string e1 = parts[0]["id"], e2 = parts[1]["id"];
+  CHECK(parts[0]["episode"] == 1);
+  CHECK(parts[1]["episode"] == 2);
+  CHECK(e1 != e2);
+  CHECK(parts[0]["path"] == parts[1]["path"]);
+  CHECK_FALSE(parts[0].contains("episode_end"));
+
+  SECTION("plex: two items, index 1 and 2, one file, a view state each") {
+    plex.post_json("/__fake/act", {{"item", e1}, {"action", "play"}});
+    const json md = plex.get_json("/library/metadata/" + e1 + "," + e2)["MediaContainer"]["Metadata"];
+    REQUIRE(md.size() == 2);
+    CHECK(md[0]["ratingKey"] == e1);
+    CHECK(md[0]["index"] == 1);
+    CHECK(md[1]["index"] == 2);
+    CHECK(md[0]["Media"][0]["Part"][0]["file"] == md[1]["Media"][0]["Part"][0]["file"]);
+    CHECK(md[0]["viewCount"] == 1);
+    CHECK_FALSE(md[1].contains("viewCount"));
+  }
+  SECTION("jellyfin without the flag: one item E01-E02 with IndexNumberEnd") {
+    const json eps = season_one(jf, series);
+    REQUIRE(eps.size() == 2);
+    CHECK(eps[0]["episode"] == 1);
+    CHECK(eps[0]["episode_end"] == 2);
+    CHECK(eps[1]["episode"] == 3);
+    const json api = jf.get_json("/Items/" + eps[0]["id"].get<std::string>() + "?userId=" + user_id(jf));
+    CHECK(api["IndexNumber"] == 1);
+    CHECK(api["IndexNumberEnd"] == 2);
+    CHECK(api["Path"].get<std::string>().find("S01E01-E02.mkv") != std::string::npos);
+    CHECK(jf.get_json("/__fake/info")["split_multi_episode"] == false);
+  }
+  SECTION("jellyfin and emby with the flag: two files of one episode each, with their own ids") {
+    for (const FakeProcess* f : {&jf_split, &emby_split}) {
+      INFO(f->type());
+      const json eps = season_one(*f, series);
+      REQUIRE(eps.size() == 3);
+      for (int k = 0; k < 3; ++k) {
+        CHECK(eps[k]["episode"] == k + 1);
+        CHECK_FALSE(eps[k].contains("episode_end"));
+      }
+      CHECK(eps[0]["path"].get<std::string>().ends_with("S01E01.mkv"));
+      CHECK(eps[1]["path"].get<std::string>().ends_with("S01E02.mkv"));
+      CHECK(eps[0]["id"] != eps[1]["id"]);
+      const json api = f->get_json("/Users/" + user_id(*f) + "/Items/" + eps[1]["id"].get<std::string>());
+      CHECK(api["IndexNumber"] == 2);
+      CHECK_FALSE(api.contains("IndexNumberEnd"));
+      CHECK(f->get_json("/__fake/info")["split_multi_episode"] == true);
+    }
+  }
+  SECTION("one catalogue: the same episodes in every shape") {
+    const auto covered = episodes_covered(plex.get_json("/__fake/items?type=episode"));
+    CHECK(covered.size() == 24);
+    CHECK(episodes_covered(jf.get_json("/__fake/items?type=episode")) == covered);
+    CHECK(episodes_covered(jf_split.get_json("/__fake/items?type=episode")) == covered);
+    CHECK(episodes_covered(emby_split.get_json("/__fake/items?type=episode")) == covered);
+  }
+}
+
+TEST_CASE("a removed item leaves the library (404 on its routes, gone from listings and counts) until it is added again",
+          "[fakes][e2e]") {
+  SECTION("plex") {
+    auto plex = FakeProcess::start("plex", kSmall);
+    httplib::Client cli("127.0.0.1", plex.port());
+    const std::string movie = plex.get_json("/__fake/items?type=movie").at(0)["id"];
+    const json removed = plex.post_json("/__fake/act", {{"item", movie}, {"action", "remove"}});
+    CHECK(removed["removed"] == true);
+    CHECK(status_of(cli.Get("/library/metadata/" + movie, plex_headers(plex))) == 404);
+    CHECK(status_of(cli.Put("/:/scrobble?identifier=com.plexapp.plugins.library&key=" + movie, plex_headers(plex),
+                            "", "")) == 404);
+    const json movies = plex.get_json("/library/sections/1/all?type=1");
+    CHECK(movies["MediaContainer"]["size"] == 29);
+    for (const auto& m : movies["MediaContainer"]["Metadata"]) CHECK(m["ratingKey"] != movie);
+    CHECK(plex.get_json("/__fake/items?id=" + movie).empty());
+    CHECK(plex.get_json("/__fake/info")["movies"] == 29);
+    CHECK(cli.Post("/__fake/act", json{{"item", movie}, {"action", "play"}}.dump(), "application/json")->status == 404);
+
+    // Episodes: the series' counts drop; with all gone the series and its seasons go too.
+    const json episodes = plex.get_json("/__fake/items?type=episode");
+    const std::string series = episodes.at(0)["series_id"];
+    const int64_t leaves = plex.get_json("/library/metadata/" + series)["MediaContainer"]["Metadata"][0]["leafCount"];
+    std::vector<std::string> of_series;
+    for (const auto& e : episodes) {
+      if (e["series_id"] == series) of_series.push_back(e["id"]);
+    }
+    REQUIRE(int64_t(of_series.size()) == leaves);
+    plex.post_json("/__fake/act", {{"item", of_series[0]}, {"action", "remove"}});
+    CHECK(plex.get_json("/library/metadata/" + series)["MediaContainer"]["Metadata"][0]["leafCount"] == leaves - 1);
+    CHECK(plex.get_json("/library/metadata/" + series + "/allLeaves")["MediaContainer"]["size"] == leaves - 1);
+    for (const auto& id : of_series) plex.post_json("/__fake/act", {{"item", id}, {"action", "remove"}});
+    CHECK(status_of(cli.Get("/library/metadata/" + series, plex_headers(plex))) == 404);
+    CHECK(plex.get_json("/library/sections/2/all?type=2")["MediaContainer"]["size"] == 3);
+    CHECK(plex.get_json("/library/sections/2/all?type=3")["MediaContainer"]["size"] == 6);
+    CHECK(plex.get_json("/library/sections/2/all?type=4")["MediaContainer"]["size"] == 24 - leaves);
+
+    const json back = plex.post_json("/__fake/act", {{"item", movie}, {"action", "add"}, {"at", 1750000000}});
+    CHECK(back["added_at"] == 1750000000);
+    CHECK(back["watched"] == false);
+    CHECK(plex.get_json("/library/metadata/" + movie)["MediaContainer"]["Metadata"][0]["addedAt"] == 1750000000);
+    CHECK(plex.get_json("/library/sections/1/all?type=1")["MediaContainer"]["size"] == 30);
+  }
+  SECTION("jellyfin and emby") {
+    for (const char* type : {"jellyfin", "emby"}) {
+      INFO(type);
+      auto f = FakeProcess::start(type, kSmall);
+      httplib::Client cli("127.0.0.1", f.port());
+      const std::string uid = user_id(f);
+      const json episode = f.get_json("/__fake/items?type=episode").at(0);
+      const std::string id = episode["id"], series = episode["series_id"];
+      const std::string movie = f.get_json("/__fake/items?type=movie").at(0)["id"];
+      const json series_before = f.get_json("/Users/" + uid + "/Items/" + series);
+      f.post_json("/__fake/act", {{"item", id}, {"action", "remove"}});
+      f.post_json("/__fake/act", {{"item", movie}, {"action", "remove"}});
+      CHECK(status_of(cli.Get("/Users/" + uid + "/Items/" + id, mb_headers(f))) == 404);
+      CHECK(status_of(cli.Get("/Items/" + id + "?userId=" + uid, mb_headers(f))) == 404);
+      CHECK(status_of(cli.Post("/Users/" + uid + "/PlayedItems/" + id, mb_headers(f), "", "")) == 404);
+      CHECK(status_of(cli.Post("/Users/" + uid + "/Items/" + id + "/UserData", mb_headers(f), "{}",
+                               "application/json")) == 404);
+      const json all = f.get_json("/Users/" + uid + "/Items?ParentId=" + library_id(f, "shows") +
+                                  "&Recursive=true&IncludeItemTypes=Episode");
+      CHECK(all["TotalRecordCount"] == 22);
+      for (const auto& it : all["Items"]) CHECK(it["Id"] != id);
+      CHECK(f.get_json("/Users/" + uid + "/Items?Ids=" + id + "," + movie)["TotalRecordCount"] == 0);
+      const json series_after = f.get_json("/Users/" + uid + "/Items/" + series);
+      CHECK(series_after["UserData"]["UnplayedItemCount"] == series_before["UserData"]["UnplayedItemCount"].get<int>() - 1);
+      const json views = f.get_json("/Users/" + uid + "/Views");
+      CHECK(views["Items"][0]["ChildCount"] == 29);
+      f.post_json("/__fake/act", {{"item", id}, {"action", "add"}});
+      CHECK(f.get_json("/Users/" + uid + "/Items/" + id)["Id"] == id);
+    }
+  }
+}
+
+TEST_CASE("ignore_writes makes a write answer as done and change nothing, until accept_writes", "[fakes][e2e]") {
+  SECTION("plex") {
+    auto plex = FakeProcess::start("plex", kSmall);
+    httplib::Client cli("127.0.0.1", plex.port());
+    const std::string key = plex.get_json("/__fake/items?type=movie").at(0)["id"];
+    CHECK(plex.post_json("/__fake/act", {{"item", key}, {"action", "ignore_writes"}})["ignore_writes"] == true);
+    CHECK(status_of(cli.Put("/:/scrobble?identifier=com.plexapp.plugins.library&key=" + key, plex_headers(plex), "",
+                            "")) == 200);
+    auto h = plex_headers(plex);
+    h.emplace("X-Plex-Client-Identifier", "tests");
+    CHECK(status_of(cli.Post("/:/timeline?ratingKey=" + key + "&key=/library/metadata/" + key +
+                                 "&state=stopped&time=60000&duration=6000000",
+                             h, "", "")) == 200);
+    const json meta = plex.get_json("/library/metadata/" + key)["MediaContainer"]["Metadata"][0];
+    CHECK_FALSE(meta.contains("viewCount"));
+    CHECK_FALSE(meta.contains("viewOffset"));
+    CHECK(plex.get_json("/__fake/writes").size() == 2);  // received all the same
+
+    CHECK_FALSE(plex.post_json("/__fake/act", {{"item", key}, {"action", "accept_writes"}}).contains("ignore_writes"));
+    cli.Put("/:/scrobble?identifier=com.plexapp.plugins.library&key=" + key, plex_headers(plex), "", "");
+    CHECK(fake_item(plex, key)["watched"] == true);
+  }
+  SECTION("jellyfin and emby") {
+    for (const char* type : {"jellyfin", "emby"}) {
+      INFO(type);
+      auto f = FakeProcess::start(type, kSmall);
+      const std::string uid = user_id(f);
+      const std::string id = f.get_json("/__fake/items?type=episode").at(2)["id"];
+      f.post_json("/__fake/act", {{"item", id}, {"action", "ignore_writes"}});
+      const json reply = f.post_json("/Users/" + uid + "/PlayedItems/" + id, json::object());
+      CHECK(reply["Played"] == true);
+      CHECK(reply["PlayCount"] == 1);
+      CHECK(reply.contains("LastPlayedDate"));
+      CHECK(f.get_json("/Users/" + uid + "/Items/" + id)["UserData"]["Played"] == false);
+      const json progress = f.post_json("/Users/" + uid + "/Items/" + id + "/UserData",
+                                        {{"PlaybackPositionTicks", 1200000000}});
+      CHECK(progress["PlaybackPositionTicks"] == 1200000000);
+      CHECK(fake_item(f, id)["progress_ms"] == 0);
+      CHECK(fake_item(f, id)["watched"] == false);
+      f.post_json("/__fake/act", {{"item", id}, {"action", "accept_writes"}});
+      f.post_json("/Users/" + uid + "/PlayedItems/" + id, json::object());
+      CHECK(fake_item(f, id)["watched"] == true);
+    }
+  }
+}
+
+TEST_CASE("jellyfin and emby: /Users/{user}/Items without ParentId, not recursive, is the user's root: the library views",
+          "[fakes][e2e]") {
+  for (const char* type : {"jellyfin", "emby"}) {
+    INFO(type);
+    auto f = FakeProcess::start(type, kSmall);
+    const std::string uid = user_id(f);
+    for (const std::string& path : {"/Users/" + uid + "/Items", "/users/" + uid + "/items/", "/Items?userId=" + uid,
+                                   "/Users/" + uid + "/Items?Recursive=false"}) {
+      INFO(path);
+      const json root = f.get_json(path);
+      CHECK(root["TotalRecordCount"] == 2);
+      REQUIRE(root["Items"].size() == 2);
+      std::set<std::string> kinds;
+      for (const auto& it : root["Items"]) {
+        CHECK(it["Type"] == "CollectionFolder");
+        kinds.insert(it["CollectionType"].get<std::string>());
+      }
+      CHECK(kinds == std::set<std::string>{"movies", "tvshows"});
+      CHECK(root["Items"][0]["Id"] == library_id(f, "movies"));
+    }
+    CHECK(f.get_json("/Users/" + uid + "/Items?IncludeItemTypes=Movie")["TotalRecordCount"] == 0);
+    CHECK(f.get_json("/Users/" + uid + "/Items?Recursive=true")["TotalRecordCount"] == 30 + 4 + 8 + 23);
+    CHECK(f.get_json("/Users/" + uid + "/Items?ParentId=" + library_id(f, "movies"))["TotalRecordCount"] == 30);
   }
 }

@@ -116,13 +116,11 @@ void system_info(FakeServer& srv, httplib::Response& res, bool full) {
   srv.send_json(res, std::move(out));
 }
 
-void views(FakeServer& srv, httplib::Response& res) {
+// One library view: a CollectionFolder (movies or tvshows). REQUIRES: the state's read lock.
+void view_item(JsonWriter& w, FakeServer& srv, int lib) {
   const Catalog& c = srv.catalog();
   const bool emby = srv.type() == ServerType::emby;
-  std::string out;
-  JsonWriter w(out);
-  w.begin_object().key("Items").begin_array();
-  for (int lib = 1; lib <= 2; ++lib) {
+  {
     w.begin_object();
     w.kv("Name", lib == 1 ? "Movies" : "Shows");
     w.kv("ServerId", srv.options().server_id);
@@ -144,31 +142,49 @@ void views(FakeServer& srv, httplib::Response& res) {
     w.kv("ParentId", emby ? std::string("2") : std::string("e9d5075a555c1cbc394eec4cef295274"));
     w.kv("Type", "CollectionFolder");
     w.kv("CollectionType", lib == 1 ? "movies" : "tvshows");
-    w.kv("ChildCount", int64_t(lib == 1 ? c.movies().size() : c.shows().size()));
+    w.kv("ChildCount", int64_t(srv.state().present_of(lib == 1 ? c.movies() : c.shows()).size()));
     w.kv("LocationType", "FileSystem");
     w.kv("MediaType", "Unknown");
     w.end_object();
   }
+}
+
+void views(FakeServer& srv, httplib::Response& res) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().key("Items").begin_array();
+  {
+    auto lock = srv.state().read_lock();
+    for (int lib = 1; lib <= 2; ++lib) view_item(w, srv, lib);
+  }
   w.end_array().kv("TotalRecordCount", int64_t(2));
-  if (!emby) w.kv("StartIndex", int64_t(0));
+  if (srv.type() == ServerType::jellyfin) w.kv("StartIndex", int64_t(0));
   w.end_object();
   srv.send_json(res, std::move(out));
 }
 
+// Library views stand in the candidate lists of items() as these pseudo entry indices.
+constexpr uint32_t kViewMovies = UINT32_MAX - 1, kViewShows = UINT32_MAX;
+
 // GET /Items and /Users/{uid}/Items: one pass over the candidates, counting all that match and
 // rendering only the requested window, so a page of a 70,000-item library costs one page.
+// Without ids, parentId or recursive=true the folder asked is the (user's) root: its children are
+// the library views, as on the real servers.
 void items(FakeServer& srv, const httplib::Request& req, httplib::Response& res, const std::string& path_user) {
   const std::string user = path_user.empty() ? srv.param(req, "userId") : path_user;
   if (!check_user(srv, user, res)) return;
   const Catalog& c = srv.catalog();
   const bool recursive = truthy(srv.param(req, "recursive"));
 
+  static const std::vector<uint32_t> kRootViews = {kViewMovies, kViewShows};
   std::vector<uint32_t> picked;  // for ids= and parent folders
   const std::vector<uint32_t>* list = nullptr;
   uint32_t range_from = 0, range_to = uint32_t(c.entries().size());
   const std::string ids = srv.param(req, "ids");
   const std::string parent = srv.param(req, "parentId");
-  if (!ids.empty()) {
+  if (ids.empty() && parent.empty() && !recursive) {
+    list = &kRootViews;
+  } else if (!ids.empty()) {
     for (const std::string& id : split_list(ids)) {
       if (const Entry* e = c.find(id)) picked.push_back(e->index);
     }
@@ -196,7 +212,8 @@ void items(FakeServer& srv, const httplib::Request& req, httplib::Response& res,
     }
   }
 
-  uint8_t include = 0, exclude = 0;  // bit per EntryKind
+  constexpr uint8_t kViewBit = 1 << 7;
+  uint8_t include = 0, exclude = 0;  // bit per EntryKind; kViewBit for CollectionFolder
   auto kinds = [](const std::string& v) {
     uint8_t bits = 0;
     for (const std::string& t : split_list(v)) {
@@ -204,6 +221,7 @@ void items(FakeServer& srv, const httplib::Request& req, httplib::Response& res,
       if (iequals(t, "Series")) bits |= 1 << int(EntryKind::show);
       if (iequals(t, "Season")) bits |= 1 << int(EntryKind::season);
       if (iequals(t, "Episode")) bits |= 1 << int(EntryKind::episode);
+      if (iequals(t, "CollectionFolder")) bits |= kViewBit;
     }
     return bits;
   };
@@ -235,6 +253,13 @@ void items(FakeServer& srv, const httplib::Request& req, httplib::Response& res,
   {
     auto lock = srv.state().read_lock();
     auto consider = [&](uint32_t index) {
+      if (index == kViewMovies || index == kViewShows) {
+        if (!(include & kViewBit) || (exclude & kViewBit) || min_saved) return;
+        if (total >= start && total - start < room) view_item(w, srv, index == kViewMovies ? 1 : 2);
+        ++total;
+        return;
+      }
+      if (!srv.state().present(index)) return;  // removed, or folded into another item
       const Entry& e = c.at(index);
       const uint8_t bit = uint8_t(1 << int(e.kind));
       if (!(include & bit) || (exclude & bit)) return;
@@ -263,21 +288,30 @@ void one_item(FakeServer& srv, const httplib::Request& req, httplib::Response& r
   const std::string user = path_user.empty() ? srv.param(req, "userId") : path_user;
   if (!check_user(srv, user, res)) return;
   const Entry* e = srv.catalog().find(id);
-  if (!e) return srv.send_error(res, 404);
   std::string out;
   JsonWriter w(out);
   auto lock = srv.state().read_lock();
+  if (!e || !srv.state().present(e->index)) return srv.send_error(res, 404);
   mb_item(w, ctx(srv), *e, !user.empty() || srv.type() == ServerType::emby);
   lock.unlock();
   srv.send_json(res, std::move(out));
 }
 
-void user_data_reply(FakeServer& srv, httplib::Response& res, const Entry& e) {
+// The item with this id if it is in the library now, else nullptr.
+const Entry* present_item(FakeServer& srv, const std::string& id) {
+  const Entry* e = srv.catalog().find(id);
+  if (!e) return nullptr;
+  auto lock = srv.state().read_lock();
+  return srv.state().present(e->index) ? e : nullptr;
+}
+
+// The answer to a user-data read or write: the bare UserItemDataDto, of `as_written` when given.
+void user_data_reply(FakeServer& srv, httplib::Response& res, const Entry& e, const ItemState* as_written = nullptr) {
   std::string out;
   JsonWriter w(out);
   w.begin_object();
   auto lock = srv.state().read_lock();
-  mb_user_data(w, ctx(srv), e);
+  mb_user_data(w, ctx(srv), e, as_written);
   lock.unlock();
   w.end_object();
   // mb_user_data writes "UserData":{…}; the write routes answer the bare UserItemDataDto.
@@ -286,11 +320,12 @@ void user_data_reply(FakeServer& srv, httplib::Response& res, const Entry& e) {
 }
 
 // Played / unplayed. Marking a series or season marks its episodes, as the real servers do.
+// An item that ignores writes answers as marked and stays as it was.
 void played(FakeServer& srv, const httplib::Request& req, httplib::Response& res, const std::string& path_user,
             const std::string& id, bool played) {
   const std::string user = path_user.empty() ? srv.param(req, "userId") : path_user;
   if (!check_user(srv, user, res)) return;
-  const Entry* e = srv.catalog().find(id);
+  const Entry* e = present_item(srv, id);
   if (!e) return srv.send_error(res, 404);
   int64_t at = now_ticks();
   const std::string date = srv.param(req, "datePlayed");
@@ -299,21 +334,23 @@ void played(FakeServer& srv, const httplib::Request& req, httplib::Response& res
     if (!parsed) return srv.send_error(res, 400);
     at = *parsed;  // the date the client gave is kept
   }
-  std::vector<uint32_t> targets;
+  const Change change = played ? played_at(at) : unplayed();
   if (e->kind == EntryKind::movie || e->kind == EntryKind::episode) {
-    targets.push_back(e->index);
-  } else {
-    for (uint32_t child : srv.catalog().children_of(e->index)) {
-      if (e->kind == EntryKind::season) targets.push_back(child);
-      for (uint32_t ep : srv.catalog().children_of(child)) targets.push_back(ep);
-    }
+    const FakeState::Written written = srv.state().write(e->index, change);
+    user_data_reply(srv, res, *e, &written.state);
+    return;
+  }
+  std::vector<uint32_t> targets;
+  for (uint32_t child : srv.catalog().children_of(e->index)) {
+    if (e->kind == EntryKind::season) targets.push_back(child);
+    for (uint32_t ep : srv.catalog().children_of(child)) targets.push_back(ep);
   }
   for (uint32_t t : targets) {
-    if (played) {
-      srv.state().mark_played(t, at);
-    } else {
-      srv.state().mark_unplayed(t);
+    {
+      auto lock = srv.state().read_lock();
+      if (!srv.state().present(t)) continue;
     }
+    srv.state().write(t, change);
   }
   user_data_reply(srv, res, *e);
 }
@@ -322,7 +359,7 @@ void update_user_data(FakeServer& srv, const httplib::Request& req, httplib::Res
                       const std::string& path_user, const std::string& id) {
   const std::string user = path_user.empty() ? srv.param(req, "userId") : path_user;
   if (!check_user(srv, user, res)) return;
-  const Entry* e = srv.catalog().find(id);
+  const Entry* e = present_item(srv, id);
   if (!e) return srv.send_error(res, 404);
   if (req.method == "GET") return user_data_reply(srv, res, *e);
   const auto body = nlohmann::json::parse(req.body, nullptr, false);
@@ -340,10 +377,9 @@ void update_user_data(FakeServer& srv, const httplib::Request& req, httplib::Res
       if (!last_played) return srv.send_error(res, 400);
     }
   }
-  if (e->kind == EntryKind::movie || e->kind == EntryKind::episode) {
-    srv.state().set_user_data(e->index, played, count, position_ms, last_played);
-  }
-  user_data_reply(srv, res, *e);
+  if (e->kind != EntryKind::movie && e->kind != EntryKind::episode) return user_data_reply(srv, res, *e);
+  const FakeState::Written written = srv.state().write(e->index, user_data(played, count, position_ms, last_played));
+  user_data_reply(srv, res, *e, &written.state);
 }
 
 }  // namespace

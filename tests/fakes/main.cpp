@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   app.add_option("--latency-ms", o.latency_ms, "added to every server answer");
   app.add_option("--fail", o.fail, "faults, e.g. 500:0.1,429:0.05,hang:0.01,truncate:0.01");
   app.add_option("--hang-seconds", o.hang_seconds, "how long a hang fault holds a request")->capture_default_str();
+  app.add_flag("--split-multi-episode", o.split_multi_episode,
+               "Jellyfin/Emby: list each multi-episode file as split single-episode files (Plex always lists "
+               "the parts as items of their own)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,14 +31,15 @@ void mb_provider_ids(JsonWriter& w, ServerType type, const ExternalIds& ids) {
   w.end_object();
 }
 
-void mb_user_data(JsonWriter& w, const MbContext& ctx, const Entry& e) {
-  const ItemState& s = ctx.state.peek(e.index);
+void mb_user_data(JsonWriter& w, const MbContext& ctx, const Entry& e, const ItemState* as_written) {
+  const ItemState& s = as_written ? *as_written : ctx.state.peek(e.index);
   const bool jellyfin = ctx.options.type == ServerType::jellyfin;
   w.key("UserData").begin_object();
   if (e.kind == EntryKind::show || e.kind == EntryKind::season) {
     int64_t unplayed = 0, total = 0;
     auto count = [&](uint32_t season) {
       for (uint32_t ep : ctx.catalog.children_of(season)) {
+        if (!ctx.state.present(ep)) continue;
         ++total;
         unplayed += ctx.state.peek(ep).watched ? 0 : 1;
       }
@@ -126,7 +127,7 @@ void mb_item(JsonWriter& w, const MbContext& ctx, const Entry& e, bool user_data
   if (e.kind == EntryKind::show) w.kv("Status", "Ended");
   if (user_data) mb_user_data(w, ctx, e);
   if (folder) {
-    w.kv("ChildCount", int64_t(c.children_of(e.index).size()));
+    w.kv("ChildCount", int64_t(ctx.state.present_of(c.children_of(e.index)).size()));
   } else {
     w.kv("VideoType", "VideoFile");
   }

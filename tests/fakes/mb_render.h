@@ -19,7 +19,9 @@ struct MbContext {
 
 // REQUIRES (both): the state's read lock held by the caller.
 void mb_item(JsonWriter& w, const MbContext& ctx, const Entry& e, bool user_data);
-void mb_user_data(JsonWriter& w, const MbContext& ctx, const Entry& e);
+// "UserData":{…} of the item; of a movie or episode as `as_written` says when given (the answer to
+// a write, which may have been ignored), else as the state has it.
+void mb_user_data(JsonWriter& w, const MbContext& ctx, const Entry& e, const ItemState* as_written = nullptr);
 void mb_provider_ids(JsonWriter& w, ServerType type, const ExternalIds& ids);
 // The item's DateCreated, with a stable fraction so it looks like a real server's.
 int64_t mb_created_ticks(const Entry& e, int64_t added_at);

@@ -192,13 +192,15 @@ void plex_item(PlexWriter& w, const Catalog& catalog, const FakeState& state, co
     int64_t leaves = 0, viewed = 0;
     auto count = [&](uint32_t season_index) {
       for (uint32_t ep : catalog.children_of(season_index)) {
+        if (!state.present(ep)) continue;
         ++leaves;
         viewed += state.peek(ep).watched ? 1 : 0;
       }
     };
     if (e.kind == EntryKind::show) {
-      for (uint32_t season_index : catalog.children_of(e.index)) count(season_index);
-      w.attr("childCount", int64_t(catalog.children_of(e.index).size()));
+      const auto seasons = state.present_of(catalog.children_of(e.index));
+      for (uint32_t season_index : seasons) count(season_index);
+      w.attr("childCount", int64_t(seasons.size()));
     } else {
       count(e.index);
     }

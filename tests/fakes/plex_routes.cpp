@@ -125,6 +125,13 @@ void section_all(FakeServer& srv, const std::vector<uint32_t>& seasons, const ht
   } else if (lib == 2 && type == "4") {
     list = &c.episodes(), view_group = "episode";
   }
+  // Under one read lock: which items are listed, and their state.
+  auto lock = srv.state().read_lock();
+  std::vector<uint32_t> kept;
+  if (srv.state().removed_count() > 0) {
+    kept = srv.state().present_of(*list);
+    list = &kept;
+  }
   const Paging page = paging(srv, req);
   const int64_t total = int64_t(list->size());
   int64_t count = page.size.value_or(total);
@@ -160,13 +167,13 @@ void section_all(FakeServer& srv, const std::vector<uint32_t>& seasons, const ht
   w.attr("viewGroup", view_group);
   w.attr("viewMode", int64_t(65592));
   if (end > begin) {
-    auto lock = srv.state().read_lock();
     w.children("Metadata");
     PlexItemOptions o;
     o.guids = guids;
     for (int64_t i = begin; i < end; ++i) plex_item(w, c, srv.state(), c.at((*list)[size_t(i)]), o);
     w.end_children();
   }
+  lock.unlock();
   w.close();
   if (page.given || capped) {
     res.set_header("X-Plex-Container-Start", std::to_string(begin));
@@ -205,17 +212,26 @@ void metadata_list(FakeServer& srv, const httplib::Request& req, httplib::Respon
   send(srv, res, std::move(out), json);
 }
 
+// The entry with this ratingKey if it is in the library now, else nullptr.
+const Entry* present_item(FakeServer& srv, std::string_view key) {
+  const Entry* e = key.empty() ? nullptr : srv.catalog().find(key);
+  if (!e) return nullptr;
+  auto lock = srv.state().read_lock();
+  return srv.state().present(e->index) ? e : nullptr;
+}
+
 // ratingKey from key=123, key=/library/metadata/123 or uri=…/library/metadata/123.
 const Entry* find_item(FakeServer& srv, const httplib::Request& req, const char* name) {
   std::string key = srv.param(req, name);
   if (key.empty()) key = srv.param(req, "uri");
   const size_t slash = key.rfind('/');
   if (slash != std::string::npos) key = key.substr(slash + 1);
-  return key.empty() ? nullptr : srv.catalog().find(key);
+  return present_item(srv, key);
 }
 
-// Episodes under a show or season, or the item itself.
-std::vector<uint32_t> leaves(const Catalog& c, const Entry& e) {
+// Episodes in the library under a show or season, or the item itself.
+std::vector<uint32_t> leaves(FakeServer& srv, const Entry& e) {
+  const Catalog& c = srv.catalog();
   std::vector<uint32_t> out;
   if (e.kind == EntryKind::movie || e.kind == EntryKind::episode) {
     out.push_back(e.index);
@@ -226,22 +242,18 @@ std::vector<uint32_t> leaves(const Catalog& c, const Entry& e) {
       for (uint32_t ep : c.children_of(s)) out.push_back(ep);
     }
   }
-  return out;
+  auto lock = srv.state().read_lock();
+  return srv.state().present_of(out);
 }
 
+// An item that ignores writes answers 200 all the same (FakeState::write).
 void scrobble(FakeServer& srv, const httplib::Request& req, httplib::Response& res, bool played) {
   if (srv.param(req, "key").empty() && srv.param(req, "uri").empty()) return srv.send_error(res, 400);
   const Entry* e = find_item(srv, req, "key");
   if (!e) return srv.send_error(res, 404);
-  const int64_t now = now_ticks();
-  for (uint32_t i : leaves(srv.catalog(), *e)) {
-    // Plex sets the played date itself: a scrobble is "played now", whatever the client wanted.
-    if (played) {
-      srv.state().mark_played(i, now);
-    } else {
-      srv.state().mark_unplayed(i);
-    }
-  }
+  // Plex sets the played date itself: a scrobble is "played now", whatever the client wanted.
+  const Change change = played ? played_at(now_ticks()) : unplayed();
+  for (uint32_t i : leaves(srv, *e)) srv.state().write(i, change);
   res.status = 200;
 }
 
@@ -256,9 +268,9 @@ void timeline(FakeServer& srv, const httplib::Request& req, httplib::Response& r
   // Plex ignores timelines without a duration or a client identifier (answers 200 all the same).
   if (time && duration && *duration > 0 && client) {
     if (*time >= *duration * 9 / 10) {
-      srv.state().mark_played(e->index, now_ticks());
+      srv.state().write(e->index, played_at(now_ticks()));
     } else {
-      srv.state().set_progress(e->index, *time, now_ticks());
+      srv.state().write(e->index, progress_at(*time, now_ticks()));
     }
   }
   std::string out;
@@ -326,7 +338,7 @@ void add_plex_routes(FakeServer& srv) {
     std::string_view ids = p[0];
     while (!ids.empty()) {  // Plex accepts a comma-separated list
       const size_t comma = ids.find(',');
-      if (const Entry* e = srv.catalog().find(ids.substr(0, comma))) items.push_back(e);
+      if (const Entry* e = present_item(srv, ids.substr(0, comma))) items.push_back(e);
       ids = comma == std::string_view::npos ? std::string_view{} : ids.substr(comma + 1);
     }
     if (items.empty()) return srv.send_error(res, 404);
@@ -337,10 +349,16 @@ void add_plex_routes(FakeServer& srv) {
     const bool all_leaves = std::string_view(sub) == "allLeaves";
     r.add("GET", std::string("/library/metadata/{}/") + sub,
           [&srv, all_leaves](const httplib::Request& req, httplib::Response& res, const Params& p) {
-            const Entry* e = srv.catalog().find(p[0]);
+            const Entry* e = present_item(srv, p[0]);
             if (!e) return srv.send_error(res, 404);
             std::vector<const Entry*> items;
-            const auto list = all_leaves ? leaves(srv.catalog(), *e) : srv.catalog().children_of(e->index);
+            std::vector<uint32_t> list;
+            if (all_leaves) {
+              list = leaves(srv, *e);
+            } else {
+              auto lock = srv.state().read_lock();
+              list = srv.state().present_of(srv.catalog().children_of(e->index));
+            }
             for (uint32_t i : list) items.push_back(&srv.catalog().at(i));
             metadata_list(srv, req, res, items, e->library);
           });
