@@ -6,6 +6,8 @@
 #include "fake_server.h"
 #include "fake_time.h"
 #include "json_writer.h"
+#include "plex_render.h"
+#include "webhook_echo.h"
 #include "webhook_sender.h"
 
 namespace ws::fake {
@@ -120,7 +122,9 @@ void add_control_routes(FakeServer& srv) {
   });
 
   r.add("GET", "/__fake/stats", [&srv](const Req&, Res& res, const Params&) {
-    res.set_content(srv.log().stats_json(), "application/json");
+    std::string stats = srv.log().stats_json();
+    if (srv.echo()) stats.insert(stats.size() - 1, ",\"echoes\":" + srv.echo()->stats_json());
+    res.set_content(std::move(stats), "application/json");
   });
 
   r.add("GET", "/__fake/info", [&srv](const Req&, Res& res, const Params&) {
@@ -137,7 +141,12 @@ void add_control_routes(FakeServer& srv) {
                  {"name", o.name}, {"port", srv.port()},
                  {"libraries", {{"movies", c.library_id(1)}, {"shows", c.library_id(2)}}},
                  {"movies", movies}, {"shows", shows}, {"episodes", episodes},
-                 {"split_multi_episode", c.shape() == MultiEpisodeShape::split_files}};
+                 {"split_multi_episode", c.shape() == MultiEpisodeShape::split_files},
+                 {"webhook_url", o.webhook_url}, {"echo_webhooks", srv.echo() != nullptr}};
+    if (o.type == ServerType::plex) {
+      info["accounts"] = {{{"id", o.user_id}, {"title", "fakeuser"}, {"owner", true}},
+                          {{"id", kPlexGuestAccountId}, {"title", kPlexGuestAccountName}, {"owner", false}}};
+    }
     reply(res, 200, info);
   });
 
@@ -203,7 +212,11 @@ void add_control_routes(FakeServer& srv) {
     if (auto it = body->find("position_ms"); it != body->end() && it->is_number_integer()) {
       rq.position_ms = it->get<int64_t>();
     }
-    if (rq.url.empty()) return bad(res, 400, "\"url\" is required");
+    for (auto [key, field] : {std::pair{"account_id", &rq.account_id}, std::pair{"account_title", &rq.account_title}}) {
+      if (auto it = body->find(key); it != body->end() && !it->is_null()) *field = string_field(*body, key);
+    }
+    if (rq.url.empty()) rq.url = srv.options().webhook_url;
+    if (rq.url.empty()) return bad(res, 400, "\"url\" is required (the fake has no --webhook-url)");
     auto payload = build_webhook(srv, rq);
     if (!payload) return bad(res, payload.error().kind == ErrorKind::not_found ? 404 : 400, payload.error().message);
     auto sent = post_webhook(rq.url, *payload);

@@ -62,6 +62,12 @@ Result<Ok> finalize_options(FakeOptions& o, int bound_port) {
     return make_error(ErrorKind::invalid_input, "--shows x --seasons x --episodes must stay under 5,000,000");
   }
   if (!o.state.seed && (o.state.watched_pct > 0 || o.state.progress_pct > 0)) o.state.seed = 1;
+  if (!o.webhook_url.empty() && !o.webhook_url.starts_with("http://") && !o.webhook_url.starts_with("https://")) {
+    return make_error(ErrorKind::invalid_input, "--webhook-url must be http://host:port/path");
+  }
+  if (o.echo_webhooks && o.webhook_url.empty()) {
+    return make_error(ErrorKind::invalid_input, "--echo-webhooks needs --webhook-url (where to send them)");
+  }
 
   const uint64_t type_salt = hash_str(to_string(o.type));
   if (o.server_id.empty()) {

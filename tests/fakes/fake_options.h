@@ -46,6 +46,8 @@ struct FakeOptions {
   std::string fail;              // --fail spec, see fault_injector.h
   int hang_seconds = 60;         // how long a "hang" fault holds a request (bounded: clean exit)
   bool split_multi_episode = false;  // Jellyfin/Emby: multi-episode files listed as split files
+  std::string webhook_url;       // --webhook-url: where /__fake/webhook posts by default (and echoes)
+  bool echo_webhooks = false;    // --echo-webhooks: API writes send the webhook the real server sends
 };
 
 // Checks ranges and fills defaults that depend on the bound port. Error names the flag.

@@ -5,6 +5,7 @@
 
 #include "fake_time.h"
 #include "gzip.h"
+#include "webhook_echo.h"
 
 namespace ws::fake {
 namespace {
@@ -54,7 +55,10 @@ std::string token_from_authorization(std::string_view h) {
 FakeServer::FakeServer(FakeOptions options)
     : options_(std::move(options)), routes_(options_.type != ServerType::plex) {}
 
-FakeServer::~FakeServer() { stop(); }
+FakeServer::~FakeServer() {
+  stop();
+  echo_.reset();  // before the catalogue and state its payloads were built from
+}
 
 std::string FakeServer::base_url() const { return "http://" + options_.bind + ":" + std::to_string(port_); }
 
@@ -109,6 +113,10 @@ Result<int> FakeServer::bind() {
                                                       Catalog::shape_for(options_.type, options_.split_multi_episode)));
   state_ = std::make_unique<FakeState>(*catalog_, options_.state);
   faults_ = std::make_unique<FaultInjector>(std::move(spec.value()), options_.catalog.seed ^ 0xfa017);
+  // Plex sends no webhook for a mark played/unplayed, whoever made it: nothing to echo.
+  if (options_.echo_webhooks && options_.type != ServerType::plex) {
+    echo_ = std::make_unique<WebhookEcho>(options_.webhook_url);
+  }
   if (options_.type == ServerType::plex) {
     add_plex_routes(*this);
   } else {

@@ -30,6 +30,8 @@
 
 namespace ws::fake {
 
+class WebhookEcho;
+
 class FakeServer {
  public:
   explicit FakeServer(FakeOptions options);
@@ -54,6 +56,8 @@ class FakeServer {
   FaultInjector& faults() { return *faults_; }
   Router& routes() { return routes_; }
   Router& control_routes() { return control_; }
+  // The echo of API writes (--echo-webhooks, Jellyfin and Emby only), or nullptr.
+  WebhookEcho* echo() { return echo_.get(); }
   int port() const { return port_; }
   std::string base_url() const;
 
@@ -81,6 +85,7 @@ class FakeServer {
   Router routes_;
   Router control_{false};
   httplib::Server http_;
+  std::unique_ptr<WebhookEcho> echo_;
 
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;

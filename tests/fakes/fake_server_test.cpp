@@ -35,20 +35,20 @@ std::string user_id(const FakeProcess& f) { return f.get_json("/__fake/info")["u
 
 json fake_item(const FakeProcess& f, const std::string& id) { return f.get_json("/__fake/items?id=" + id).at(0); }
 
-// A receiver for webhooks: keeps the last request.
+// A receiver for webhooks: keeps every request, in arrival order.
 struct Receiver {
   httplib::Server server;
   std::thread thread;
   int port = 0;
   std::mutex mutex;
   std::condition_variable cv;
-  std::optional<httplib::Request> last;
+  std::vector<httplib::Request> got;
 
   Receiver() {
     server.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard lock(mutex);
-        last = req;
+        got.push_back(req);
       }
       cv.notify_all();
       res.status = 200;
@@ -61,12 +61,32 @@ struct Receiver {
     thread.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/hook?type=test"; }
-  httplib::Request wait() {
+  // The n-th request received (1-based), waiting up to 10 s for it.
+  httplib::Request wait(size_t n) {
     std::unique_lock lock(mutex);
-    REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [this] { return last.has_value(); }));
-    return *last;
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return got.size() >= n; }));
+    return got[n - 1];
+  }
+  size_t count() {
+    std::lock_guard lock(mutex);
+    return got.size();
   }
 };
+
+// The JSON of a webhook as each server frames it.
+json webhook_json(const std::string& type, const httplib::Request& req) {
+  if (type == "plex") return json::parse(req.get_file_value("payload").content);
+  if (type == "emby" && req.is_multipart_form_data()) return json::parse(req.get_file_value("data").content);
+  return json::parse(req.body);
+}
+
+// Sends the fake's webhook for `item` to the receiver and returns its JSON.
+json hook(const FakeProcess& f, Receiver& rx, json request) {
+  const size_t n = rx.count() + 1;
+  request["url"] = rx.url();
+  REQUIRE(f.post_json("/__fake/webhook", request)["status"] == 200);
+  return webhook_json(f.type(), rx.wait(n));
+}
 
 int status_of(const httplib::Result& res) { return res ? res->status : -1; }
 
@@ -344,7 +364,7 @@ TEST_CASE("webhooks are sent in each server's own framing", "[fakes][e2e]") {
     plex.post_json("/__fake/act", {{"item", id}, {"action", "play"}, {"at", 1700000000}});
     const json sent = plex.post_json("/__fake/webhook", {{"url", rx.url()}, {"event", "media.play"}, {"item", id}});
     CHECK(sent["status"] == 200);
-    const httplib::Request req = rx.wait();
+    const httplib::Request req = rx.wait(1);
     CHECK(req.get_header_value("User-Agent").starts_with("PlexMediaServer/"));
     REQUIRE(req.is_multipart_form_data());
     REQUIRE(req.has_file("payload"));
@@ -363,7 +383,7 @@ TEST_CASE("webhooks are sent in each server's own framing", "[fakes][e2e]") {
     const std::string id = jf.get_json("/__fake/items?type=movie").at(0)["id"];
     jf.post_json("/__fake/act", {{"item", id}, {"action", "play"}});
     jf.post_json("/__fake/webhook", {{"url", rx.url()}, {"event", "UserDataSaved"}, {"item", id}});
-    const httplib::Request req = rx.wait();
+    const httplib::Request req = rx.wait(1);
     CHECK(req.get_header_value("User-Agent").starts_with("Jellyfin-Server/"));
     CHECK(req.get_header_value("Content-Type").starts_with("text/plain"));
     const json body = json::parse(req.body);
@@ -379,20 +399,16 @@ TEST_CASE("webhooks are sent in each server's own framing", "[fakes][e2e]") {
     auto emby = FakeProcess::start("emby", kSmall);
     const std::string id = emby.get_json("/__fake/items?type=movie").at(0)["id"];
     emby.post_json("/__fake/webhook", {{"url", rx.url()}, {"event", "item.markplayed"}, {"item", id}});
-    httplib::Request req = rx.wait();
+    httplib::Request req = rx.wait(1);
     CHECK(req.get_header_value("User-Agent").starts_with("Emby Server/"));
     REQUIRE(req.has_file("data"));
     const json body = json::parse(req.get_file_value("data").content);
     CHECK(body["Event"] == "item.markplayed");
     CHECK(body["Item"]["Id"] == id);
     CHECK(body["Server"]["Id"].get<std::string>().size() == 32);
-    {
-      std::lock_guard lock(rx.mutex);
-      rx.last.reset();
-    }
     emby.post_json("/__fake/webhook", {{"url", rx.url()}, {"event", "playback.stop"}, {"item", id},
                                        {"framing", "json"}, {"played_to_completion", true}});
-    req = rx.wait();
+    req = rx.wait(2);
     CHECK(req.get_header_value("Content-Type") == "application/json");
     CHECK(json::parse(req.body)["PlaybackInfo"]["PlayedToCompletion"] == true);
   }
@@ -683,5 +699,168 @@ TEST_CASE("jellyfin and emby: /Users/{user}/Items without ParentId, not recursiv
     CHECK(f.get_json("/Users/" + uid + "/Items?IncludeItemTypes=Movie")["TotalRecordCount"] == 0);
     CHECK(f.get_json("/Users/" + uid + "/Items?Recursive=true")["TotalRecordCount"] == 30 + 4 + 8 + 23);
     CHECK(f.get_json("/Users/" + uid + "/Items?ParentId=" + library_id(f, "movies"))["TotalRecordCount"] == 30);
+  }
+}
+
+TEST_CASE("webhooks fill what the caller leaves out from the item's last act, as the real server does",
+          "[fakes][e2e]") {
+  Receiver rx;
+  SECTION("jellyfin: UserDataSaved's SaveReason and PlaybackStop's PlayedToCompletion") {
+    auto jf = FakeProcess::start("jellyfin", kSmall);
+    const json info = jf.get_json("/__fake/info");
+    const std::string id = jf.get_json("/__fake/items?type=episode").at(1)["id"];
+    const int64_t runtime = jf.get_json("/Items/" + id)["RunTimeTicks"];
+
+    jf.post_json("/__fake/act", {{"item", id}, {"action", "play"}});
+    json body = hook(jf, rx, {{"event", "UserDataSaved"}, {"item", id}});
+    CHECK(body["SaveReason"] == "TogglePlayed");
+    CHECK(body["Played"] == true);
+    CHECK(body["ServerId"] == info["server_id"]);
+    CHECK(body["UserId"] == info["user_id"]);
+    body = hook(jf, rx, {{"event", "PlaybackStop"}, {"item", id}});
+    CHECK(body["PlayedToCompletion"] == true);
+    CHECK(body["PlaybackPositionTicks"].get<int64_t>() * 10 >= runtime * 9);
+
+    const int64_t position_ms = runtime / 10'000 * 4 / 10;
+    jf.post_json("/__fake/act", {{"item", id}, {"action", "progress"}, {"progress_ms", position_ms}});
+    body = hook(jf, rx, {{"event", "UserDataSaved"}, {"item", id}});
+    CHECK(body["SaveReason"] == "PlaybackProgress");
+    CHECK(body["PlaybackPositionTicks"] == position_ms * 10'000);
+    body = hook(jf, rx, {{"event", "PlaybackStop"}, {"item", id}});
+    CHECK(body["PlayedToCompletion"] == false);
+    CHECK(body["PlaybackPositionTicks"] == position_ms * 10'000);
+
+    jf.post_json("/__fake/act", {{"item", id}, {"action", "unplay"}});
+    body = hook(jf, rx, {{"event", "UserDataSaved"}, {"item", id}});
+    CHECK(body["SaveReason"] == "TogglePlayed");
+    CHECK(body["Played"] == false);
+    // What the caller gives wins.
+    body = hook(jf, rx, {{"event", "UserDataSaved"}, {"item", id}, {"save_reason", "PlaybackFinished"},
+                         {"account_id", "0123456789abcdef0123456789abcdef"}, {"account_title", "other"}});
+    CHECK(body["SaveReason"] == "PlaybackFinished");
+    CHECK(body["UserId"] == "0123456789abcdef0123456789abcdef");
+    CHECK(body["NotificationUsername"] == "other");
+  }
+  SECTION("emby: playback.stop played to completion past 90 %, not below") {
+    auto emby = FakeProcess::start("emby", kSmall);
+    const json info = emby.get_json("/__fake/info");
+    const std::string id = emby.get_json("/__fake/items?type=movie").at(4)["id"];
+    const int64_t runtime = emby.get_json("/Items/" + id)["RunTimeTicks"];
+    emby.post_json("/__fake/act", {{"item", id}, {"action", "play"}});
+    json body = hook(emby, rx, {{"event", "playback.stop"}, {"item", id}});
+    CHECK(body["PlaybackInfo"]["PlayedToCompletion"] == true);
+    CHECK(body["PlaybackInfo"]["PositionTicks"].get<int64_t>() * 10 >= runtime * 9);
+    CHECK(body["Server"]["Id"] == info["server_id"]);
+    CHECK(body["User"]["Id"] == info["user_id"]);
+    const int64_t position_ms = runtime / 10'000 / 2;
+    emby.post_json("/__fake/act", {{"item", id}, {"action", "progress"}, {"progress_ms", position_ms}});
+    body = hook(emby, rx, {{"event", "playback.stop"}, {"item", id}});
+    CHECK(body["PlaybackInfo"]["PlayedToCompletion"] == false);
+    CHECK(body["PlaybackInfo"]["PositionTicks"] == position_ms * 10'000);
+    emby.post_json("/__fake/act", {{"item", id}, {"action", "progress"}, {"progress_ms", runtime / 10'000 * 95 / 100}});
+    CHECK(hook(emby, rx, {{"event", "playback.stop"}, {"item", id}})["PlaybackInfo"]["PlayedToCompletion"] == true);
+  }
+  SECTION("plex: viewOffset after progress, the owner's account unless another is named") {
+    auto plex = FakeProcess::start("plex", kSmall);
+    const json info = plex.get_json("/__fake/info");
+    const std::string id = plex.get_json("/__fake/items?type=episode").at(3)["id"];
+    plex.post_json("/__fake/act", {{"item", id}, {"action", "progress"}, {"progress_ms", 600000}});
+    json body = hook(plex, rx, {{"event", "media.stop"}, {"item", id}});
+    CHECK(body["Metadata"]["viewOffset"] == 600000);
+    CHECK(body["Server"]["uuid"] == info["server_id"]);
+    CHECK(body["Account"]["id"] == 1);
+    CHECK(body["user"] == true);
+    CHECK(body["owner"] == true);
+    plex.post_json("/__fake/act", {{"item", id}, {"action", "play"}});
+    body = hook(plex, rx, {{"event", "media.scrobble"}, {"item", id}});
+    CHECK_FALSE(body["Metadata"].contains("viewOffset"));
+    CHECK(body["Metadata"]["viewCount"] == 1);
+
+    // A shared user's play reaches the owner's webhook with the guest's account.
+    const json guest = info["accounts"][1];
+    CHECK(guest["owner"] == false);
+    body = hook(plex, rx, {{"event", "media.scrobble"}, {"item", id}, {"account_id", guest["id"]},
+                           {"account_title", guest["title"]}});
+    CHECK(body["Account"]["id"] == std::stoll(guest["id"].get<std::string>()));
+    CHECK(body["Account"]["title"] == guest["title"]);
+    CHECK(body["user"] == false);
+    CHECK(body["owner"] == true);
+    httplib::Client cli("127.0.0.1", plex.port());
+    auto refused = cli.Post("/__fake/webhook",
+                            json{{"url", rx.url()}, {"event", "media.play"}, {"item", id}, {"account_id", "guest"}}.dump(),
+                            "application/json");
+    CHECK(status_of(refused) == 400);
+
+    // /accounts: what a real PMS lists to its owner's token (0: the system; 1: the owner).
+    const json accounts = plex.get_json("/accounts")["MediaContainer"]["Account"];
+    REQUIRE(accounts.size() == 3);
+    CHECK(accounts[0]["id"] == 0);
+    CHECK(accounts[1]["id"] == 1);
+    CHECK(accounts[1]["name"] == "fakeuser");
+    CHECK(accounts[2]["id"] == std::stoll(guest["id"].get<std::string>()));
+  }
+}
+
+TEST_CASE("with --echo-webhooks Jellyfin and Emby send the webhook of a write through their API", "[fakes][e2e]") {
+  Receiver rx;
+  SECTION("jellyfin: UserDataSaved, TogglePlayed for marks and UpdateUserData for user data") {
+    auto jf = FakeProcess::start("jellyfin", with(kSmall, {"--webhook-url", rx.url(), "--echo-webhooks"}));
+    const std::string uid = user_id(jf);
+    const json movies = jf.get_json("/__fake/items?type=movie");
+    const std::string id = movies.at(0)["id"];
+    jf.post_json("/UserPlayedItems/" + id + "?userId=" + uid, json::object());
+    httplib::Request req = rx.wait(1);
+    CHECK(req.get_header_value("User-Agent").starts_with("Jellyfin-Server/"));
+    json body = json::parse(req.body);
+    CHECK(body["NotificationType"] == "UserDataSaved");
+    CHECK(body["SaveReason"] == "TogglePlayed");
+    CHECK(body["Played"] == true);
+    CHECK(body["ItemId"] == id);
+    CHECK(body["UserId"] == uid);
+    httplib::Client cli("127.0.0.1", jf.port());
+    REQUIRE(status_of(cli.Delete("/UserPlayedItems/" + id + "?userId=" + uid, mb_headers(jf))) == 200);
+    body = json::parse(rx.wait(2).body);
+    CHECK(body["SaveReason"] == "TogglePlayed");
+    CHECK(body["Played"] == false);
+    jf.post_json("/UserItems/" + id + "/UserData?userId=" + uid, {{"PlaybackPositionTicks", 600000000}});
+    body = json::parse(rx.wait(3).body);
+    CHECK(body["SaveReason"] == "UpdateUserData");
+    CHECK(body["PlaybackPositionTicks"] == 600000000);
+
+    // No echo for what a person does, nor for a write the server ignored.
+    const std::string other = movies.at(1)["id"];
+    jf.post_json("/__fake/act", {{"item", other}, {"action", "play"}});
+    jf.post_json("/__fake/act", {{"item", other}, {"action", "ignore_writes"}});
+    jf.post_json("/UserPlayedItems/" + other + "?userId=" + uid, json::object());
+    CHECK(jf.get_json("/__fake/stats")["echoes"]["queued"] == 3);
+    // /__fake/webhook sends to --webhook-url when no url is given.
+    CHECK(jf.post_json("/__fake/webhook", {{"event", "ItemAdded"}, {"item", other}})["status"] == 200);
+    CHECK(json::parse(rx.wait(4).body)["NotificationType"] == "ItemAdded");
+    CHECK(jf.get_json("/__fake/stats")["echoes"]["sent"] == 3);
+  }
+  SECTION("emby: item.markplayed and item.markunplayed") {
+    auto emby = FakeProcess::start("emby", with(kSmall, {"--webhook-url", rx.url(), "--echo-webhooks"}));
+    const std::string uid = user_id(emby);
+    const std::string id = emby.get_json("/__fake/items?type=episode").at(0)["id"];
+    emby.post_json("/emby/Users/" + uid + "/PlayedItems/" + id, json::object());
+    json body = webhook_json("emby", rx.wait(1));
+    CHECK(body["Event"] == "item.markplayed");
+    CHECK(body["Item"]["Id"] == id);
+    CHECK(body["Item"]["UserData"]["Played"] == true);
+    CHECK(body["User"]["Id"] == uid);
+    httplib::Client cli("127.0.0.1", emby.port());
+    REQUIRE(status_of(cli.Delete("/Users/" + uid + "/PlayedItems/" + id, mb_headers(emby))) == 200);
+    CHECK(webhook_json("emby", rx.wait(2))["Event"] == "item.markunplayed");
+  }
+  SECTION("plex sends nothing for a mark, and --echo-webhooks needs --webhook-url") {
+    auto plex = FakeProcess::start("plex", with(kSmall, {"--webhook-url", rx.url(), "--echo-webhooks"}));
+    CHECK(plex.get_json("/__fake/info")["echo_webhooks"] == false);
+    CHECK_FALSE(plex.get_json("/__fake/stats").contains("echoes"));
+    try {
+      FakeProcess::start("jellyfin", with(kSmall, {"--echo-webhooks"}));
+      FAIL("started without --webhook-url");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("--webhook-url") != std::string::npos);
+    }
   }
 }

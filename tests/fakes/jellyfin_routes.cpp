@@ -10,6 +10,8 @@
 #include "fake_server.h"
 #include "fake_time.h"
 #include "mb_render.h"
+#include "webhook_echo.h"
+#include "webhook_sender.h"
 
 namespace ws::fake {
 namespace {
@@ -319,6 +321,26 @@ void user_data_reply(FakeServer& srv, httplib::Response& res, const Entry& e, co
   srv.send_json(res, out.substr(open, out.size() - open - 1));
 }
 
+// With --echo-webhooks, the webhook the real server sends after this write: Jellyfin
+// UserDataSaved (SaveReason TogglePlayed for played/unplayed, UpdateUserData for a user data
+// update), Emby item.markplayed / item.markunplayed.
+void echo(FakeServer& srv, const Entry& e, const std::string& event, const std::string& save_reason = {}) {
+  if (!srv.echo()) return;
+  WebhookRequest rq;
+  rq.event = event;
+  rq.item = e.id;
+  rq.save_reason = save_reason;
+  if (auto payload = build_webhook(srv, rq)) srv.echo()->send(std::move(*payload));
+}
+
+void echo_played(FakeServer& srv, const Entry& e, bool played) {
+  if (srv.type() == ServerType::jellyfin) {
+    echo(srv, e, "UserDataSaved", "TogglePlayed");
+  } else {
+    echo(srv, e, played ? "item.markplayed" : "item.markunplayed");
+  }
+}
+
 // Played / unplayed. Marking a series or season marks its episodes, as the real servers do.
 // An item that ignores writes answers as marked and stays as it was.
 void played(FakeServer& srv, const httplib::Request& req, httplib::Response& res, const std::string& path_user,
@@ -338,6 +360,7 @@ void played(FakeServer& srv, const httplib::Request& req, httplib::Response& res
   if (e->kind == EntryKind::movie || e->kind == EntryKind::episode) {
     const FakeState::Written written = srv.state().write(e->index, change);
     user_data_reply(srv, res, *e, &written.state);
+    if (written.applied) echo_played(srv, *e, played);
     return;
   }
   std::vector<uint32_t> targets;
@@ -345,14 +368,16 @@ void played(FakeServer& srv, const httplib::Request& req, httplib::Response& res
     if (e->kind == EntryKind::season) targets.push_back(child);
     for (uint32_t ep : srv.catalog().children_of(child)) targets.push_back(ep);
   }
+  std::vector<uint32_t> changed;
   for (uint32_t t : targets) {
     {
       auto lock = srv.state().read_lock();
       if (!srv.state().present(t)) continue;
     }
-    srv.state().write(t, change);
+    if (srv.state().write(t, change).applied) changed.push_back(t);
   }
   user_data_reply(srv, res, *e);
+  for (uint32_t t : changed) echo_played(srv, srv.catalog().at(t), played);
 }
 
 void update_user_data(FakeServer& srv, const httplib::Request& req, httplib::Response& res,
@@ -380,6 +405,8 @@ void update_user_data(FakeServer& srv, const httplib::Request& req, httplib::Res
   if (e->kind != EntryKind::movie && e->kind != EntryKind::episode) return user_data_reply(srv, res, *e);
   const FakeState::Written written = srv.state().write(e->index, user_data(played, count, position_ms, last_played));
   user_data_reply(srv, res, *e, &written.state);
+  // Emby sends no webhook for a user data update (its events are marks, plays, ratings).
+  if (written.applied && srv.type() == ServerType::jellyfin) echo(srv, *e, "UserDataSaved", "UpdateUserData");
 }
 
 }  // namespace

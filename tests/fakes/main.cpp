@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   app.add_flag("--split-multi-episode", o.split_multi_episode,
                "Jellyfin/Emby: list each multi-episode file as split single-episode files (Plex always lists "
                "the parts as items of their own)");
+  app.add_option("--webhook-url", o.webhook_url, "default URL of /__fake/webhook, and where echoes go");
+  app.add_flag("--echo-webhooks", o.echo_webhooks,
+               "Jellyfin/Emby: after a played/unplayed (or Jellyfin user data) write through the API, send the "
+               "webhook the real server sends to --webhook-url");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

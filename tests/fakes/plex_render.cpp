@@ -215,7 +215,8 @@ void plex_item(PlexWriter& w, const Catalog& catalog, const FakeState& state, co
   if (!folder) {
     if (s.play_count > 0) w.attr("viewCount", int64_t(s.play_count));
     if (s.last_played) w.attr("lastViewedAt", unix_from_ticks(s.last_played));
-    if (s.position_ms > 0) w.attr("viewOffset", s.position_ms);
+    const int64_t position = o.view_offset.value_or(s.position_ms);
+    if (position > 0) w.attr("viewOffset", position);
     media(w, e);
   }
   if (o.guids) guid_list(w, e);

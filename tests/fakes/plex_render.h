@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,7 @@ struct PlexItemOptions {
   bool guids = false;    // Guid[] (includeGuids=1, or a single item)
   bool detail = false;   // library section fields on the item (single item, webhooks)
   bool webhook = false;  // librarySectionType, as webhook Metadata has it
+  std::optional<int64_t> view_offset;  // instead of the state's position (a webhook's playback)
 };
 
 // One movie, show, season or episode. REQUIRES: state's read lock held (viewedLeafCount).
@@ -60,5 +62,10 @@ void plex_item(PlexWriter& w, const Catalog& catalog, const FakeState& state, co
                const PlexItemOptions& options);
 
 inline const char* plex_section_title(int library) { return library == 1 ? "Movies" : "TV Shows"; }
+
+// The one shared (non-owner) account of every Plex fake, in /accounts and /__fake/info: what a
+// test sends as /__fake/webhook "account_id" to play as a guest.
+inline constexpr const char* kPlexGuestAccountId = "23456789";
+inline constexpr const char* kPlexGuestAccountName = "guestuser";
 
 }  // namespace ws::fake

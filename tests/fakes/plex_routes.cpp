@@ -364,21 +364,31 @@ void add_plex_routes(FakeServer& srv) {
           });
   }
 
+  // The server's local accounts, as a real PMS lists them to its owner's token: 0 (the system,
+  // no name), the owner (local id 1 on a real server; here --user-id), and the shared users who
+  // have played here, by their plex.tv ids. Webhooks name the account by the same id.
   r.add("GET", "/accounts", [&srv](const httplib::Request& req, httplib::Response& res, const Params&) {
     const bool json = wants_json(req);
     std::string out;
     PlexWriter w(out, json);
     w.open("MediaContainer");
-    w.attr("size", int64_t(1));
+    w.attr("size", int64_t(3));
     w.attr("identifier", "com.plexapp.system.accounts");
     w.children("Account");
-    w.open("Account");
-    w.attr("id", int64_t(std::atoll(srv.options().user_id.c_str())));
-    w.attr("key", "/accounts/" + srv.options().user_id);
-    w.attr("name", "fakeuser");
-    w.attr("defaultAudioLanguage", "en");
-    w.attr("autoSelectAudio", true);
-    w.close();
+    const std::string owner = srv.options().user_id;
+    for (const auto& [id, name] : {std::pair<std::string, std::string>{"0", ""}, {owner, "fakeuser"},
+                                   {kPlexGuestAccountId, kPlexGuestAccountName}}) {
+      w.open("Account");
+      w.attr("id", int64_t(std::atoll(id.c_str())));
+      w.attr("key", "/accounts/" + id);
+      w.attr("name", name);
+      w.attr("defaultAudioLanguage", "en");
+      w.attr("autoSelectAudio", true);
+      w.attr("defaultSubtitleLanguage", "en");
+      w.attr("subtitleMode", int64_t(1));
+      w.attr("thumb", "");
+      w.close();
+    }
     w.end_children();
     w.close();
     send(srv, res, std::move(out), json);

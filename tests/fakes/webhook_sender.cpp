@@ -35,24 +35,67 @@ std::string hms(int64_t ms) {
   return buf;
 }
 
+// 16 hex digits standing for a plex.tv user's avatar key.
+std::string hex_of(const std::string& account) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(mix64(hash_str(account))));
+  return buf;
+}
+
 std::string two(int n, int width) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%0*d", width, n);
   return buf;
 }
 
+// Playback at the event: the caller's fields, else what the item's last act implies.
+struct Playback {
+  int64_t position_ms = 0;
+  bool completed = false;
+};
+
+bool past_90_percent(const Entry& e, int64_t position_ms) {
+  return e.duration_ms > 0 && position_ms * 10 >= e.duration_ms * 9;
+}
+
+Playback playback_of(const WebhookRequest& rq, const Entry& e, const ItemState& s) {
+  Playback p{s.position_ms, s.watched};
+  switch (s.last_act) {
+    case Act::play:  // watched to the end: stopped in the credits
+      p = {e.duration_ms * 95 / 100, true};
+      break;
+    case Act::progress: p.completed = past_90_percent(e, s.position_ms); break;
+    case Act::unplay: p.completed = false; break;
+    case Act::none:
+    case Act::add: break;
+  }
+  if (rq.position_ms) {
+    p.position_ms = *rq.position_ms;
+    p.completed = past_90_percent(e, p.position_ms);
+  }
+  if (rq.played_to_completion) p.completed = *rq.played_to_completion;
+  return p;
+}
+
+std::string user_id_of(const FakeServer& srv, const WebhookRequest& rq) {
+  return rq.account_id.value_or(srv.options().user_id);
+}
+std::string user_name_of(const WebhookRequest& rq) { return rq.account_title.value_or("fakeuser"); }
+
 WebhookPayload plex_webhook(FakeServer& srv, const WebhookRequest& rq, const Entry& e) {
   std::string json;
   JsonWriter w(json);
   const auto& o = srv.options();
+  const std::string account = user_id_of(srv, rq);
   w.begin_object();
   w.kv("event", rq.event);
-  w.kv("user", true);
+  // Sent to the owner's webhook: "user" says whether the event is the owner's own.
+  w.kv("user", account == o.user_id);
   w.kv("owner", true);
   w.key("Account").begin_object();
-  w.kv("id", int64_t(std::atoll(o.user_id.c_str())));
-  w.kv("thumb", "https://plex.tv/users/" + o.server_id.substr(0, 16) + "/avatar?c=1693688538");
-  w.kv("title", "fakeuser");
+  w.kv("id", int64_t(std::atoll(account.c_str())));
+  w.kv("thumb", "https://plex.tv/users/" + hex_of(account) + "/avatar?c=1693688538");
+  w.kv("title", user_name_of(rq));
   w.end_object();
   w.key("Server").begin_object().kv("title", o.name).kv("uuid", o.server_id).end_object();
   if (rq.event.starts_with("media.")) {
@@ -70,6 +113,7 @@ WebhookPayload plex_webhook(FakeServer& srv, const WebhookRequest& rq, const Ent
     po.guids = true;
     po.detail = true;
     po.webhook = true;
+    po.view_offset = rq.position_ms;
     auto lock = srv.state().read_lock();
     plex_item(pw, srv.catalog(), srv.state(), e, po);
   }
@@ -92,6 +136,7 @@ WebhookPayload jellyfin_webhook(FakeServer& srv, const WebhookRequest& rq, const
   const auto& o = srv.options();
   const Catalog& c = srv.catalog();
   const ItemState s = srv.state().get(e.index);
+  const Playback playback = playback_of(rq, e, s);
   const int64_t now = now_ticks();
   std::string json;
   JsonWriter w(json);
@@ -157,20 +202,19 @@ WebhookPayload jellyfin_webhook(FakeServer& srv, const WebhookRequest& rq, const
   w.kv("Audio_0_SampleRate", int64_t(48000));
   w.kv("Audio_0_Default", true);
   if (rq.event != "ItemAdded") {
-    w.kv("UserId", o.user_id);
-    w.kv("NotificationUsername", "fakeuser");
+    w.kv("UserId", user_id_of(srv, rq));
+    w.kv("NotificationUsername", user_name_of(rq));
   }
-  const int64_t position = rq.position_ms.value_or(s.position_ms);
   if (rq.event.starts_with("Playback")) {
-    w.kv("PlaybackPositionTicks", position * kTicksPerMs);
-    w.kv("PlaybackPosition", hms(position));
+    w.kv("PlaybackPositionTicks", playback.position_ms * kTicksPerMs);
+    w.kv("PlaybackPosition", hms(playback.position_ms));
     w.kv("MediaSourceId", e.id);
     w.kv("IsPaused", false);
     w.kv("IsAutomated", false);
     w.kv("DeviceId", "TW96aWxsYS81LjAgKFgxMTsgTGludXggeDg2XzY0KQ11");
     w.kv("DeviceName", "Firefox");
     w.kv("ClientName", "Jellyfin Web");
-    if (rq.event == "PlaybackStop") w.kv("PlayedToCompletion", rq.played_to_completion.value_or(s.watched));
+    if (rq.event == "PlaybackStop") w.kv("PlayedToCompletion", playback.completed);
   }
   if (rq.event == "UserDataSaved") {
     w.kv("Played", s.watched);
@@ -183,7 +227,9 @@ WebhookPayload jellyfin_webhook(FakeServer& srv, const WebhookRequest& rq, const
     } else {
       w.kv_null("LastPlayedDate");
     }
-    w.kv("SaveReason", rq.save_reason.empty() ? std::string("TogglePlayed") : rq.save_reason);
+    std::string reason = rq.save_reason;
+    if (reason.empty()) reason = s.last_act == Act::progress ? "PlaybackProgress" : "TogglePlayed";
+    w.kv("SaveReason", reason);
   }
   w.end_object();
   return WebhookPayload{"text/plain; charset=utf-8", "Jellyfin-Server/10.11.8", std::move(json)};
@@ -196,7 +242,7 @@ WebhookPayload emby_webhook(FakeServer& srv, const WebhookRequest& rq, const Ent
   JsonWriter w(json);
   w.begin_object();
   const bool playback = rq.event.starts_with("playback.");
-  std::string title = "fakeuser";
+  std::string title = user_name_of(rq);
   if (rq.event == "item.markplayed") title += " marked " + e.title + " as played";
   else if (rq.event == "item.markunplayed") title += " marked " + e.title + " as unplayed";
   else if (rq.event == "library.new") title = e.title + " has been added to " + o.name;
@@ -206,7 +252,7 @@ WebhookPayload emby_webhook(FakeServer& srv, const WebhookRequest& rq, const Ent
   w.kv("Event", rq.event);
   w.kv("Severity", "Info");
   if (rq.event != "library.new") {
-    w.key("User").begin_object().kv("Name", "fakeuser").kv("Id", o.user_id).end_object();
+    w.key("User").begin_object().kv("Name", user_name_of(rq)).kv("Id", user_id_of(srv, rq)).end_object();
   }
   w.key("Item");
   {
@@ -218,10 +264,10 @@ WebhookPayload emby_webhook(FakeServer& srv, const WebhookRequest& rq, const Ent
     w.key("Session").begin_object().kv("RemoteEndPoint", "127.0.0.1").kv("Client", "Emby Web");
     w.kv("DeviceName", "Firefox").kv("DeviceId", "c1b2e3d4").kv("ApplicationVersion", "4.8.10.0");
     w.kv("Id", "4f1e9a0b2c3d4e5f60718293a4b5c6d7").end_object();
-    const int64_t position = rq.position_ms.value_or(s.position_ms);
+    const Playback p = playback_of(rq, e, s);
     w.key("PlaybackInfo").begin_object();
-    if (rq.event == "playback.stop") w.kv("PlayedToCompletion", rq.played_to_completion.value_or(s.watched));
-    w.kv("PositionTicks", position * kTicksPerMs);
+    if (rq.event == "playback.stop") w.kv("PlayedToCompletion", p.completed);
+    w.kv("PositionTicks", p.position_ms * kTicksPerMs);
     w.kv("PlaylistIndex", int64_t(0)).kv("PlaylistLength", int64_t(1));
     w.kv("PlaySessionId", "8e7c6b5a4d3c2b1a0f9e8d7c6b5a4d3c").end_object();
   }
@@ -245,6 +291,10 @@ Result<WebhookPayload> build_webhook(FakeServer& srv, const WebhookRequest& rq) 
   const Entry* e = srv.catalog().find(rq.item);
   if (!e) return make_error(ErrorKind::not_found, "no item with id '" + rq.item + "' on this fake");
   if (rq.event.empty()) return make_error(ErrorKind::invalid_input, "\"event\" is required");
+  if (srv.type() == ServerType::plex && rq.account_id &&
+      (rq.account_id->empty() || rq.account_id->find_first_not_of("0123456789") != std::string::npos)) {
+    return make_error(ErrorKind::invalid_input, "\"account_id\" of a Plex account is a number");
+  }
   if (!rq.framing.empty() && rq.framing != "json" && rq.framing != "multipart") {
     return make_error(ErrorKind::invalid_input, "\"framing\" must be \"json\" or \"multipart\"");
   }
@@ -256,7 +306,7 @@ Result<WebhookPayload> build_webhook(FakeServer& srv, const WebhookRequest& rq) 
   return make_error(ErrorKind::invalid_input, "unknown server type");
 }
 
-Result<WebhookResult> post_webhook(const std::string& url, const WebhookPayload& payload) {
+Result<WebhookResult> post_webhook(const std::string& url, const WebhookPayload& payload, int read_timeout_s) {
   const size_t scheme = url.find("://");
   if (scheme == std::string::npos || (url.compare(0, scheme, "http") != 0 && url.compare(0, scheme, "https") != 0)) {
     return make_error(ErrorKind::invalid_input, "\"url\" must be http://host:port/path");
@@ -266,7 +316,7 @@ Result<WebhookResult> post_webhook(const std::string& url, const WebhookPayload&
   const std::string path = slash == std::string::npos ? "/" : url.substr(slash);
   httplib::Client client(base);
   client.set_connection_timeout(5);
-  client.set_read_timeout(30);
+  client.set_read_timeout(read_timeout_s);
   httplib::Headers headers{{"User-Agent", payload.user_agent}};
   auto res = client.Post(path, headers, payload.body, payload.content_type);
   if (!res) {

@@ -6,7 +6,15 @@
 //             User-Agent Jellyfin-Server/…
 //   Emby:     multipart/form-data with the JSON in field "data" (or, framing "json", a raw
 //             application/json body), User-Agent Emby Server/…
-// The payload describes the item's current state in the fake (after any /__fake/act).
+// The payload describes the item's current state in the fake (after any /__fake/act). Optional
+// fields the caller leaves out follow the item's last /__fake/act, as the real server fills them:
+//   Jellyfin UserDataSaved: SaveReason TogglePlayed after play/unplay, PlaybackProgress after
+//     progress; PlaybackStop: PlayedToCompletion true after play (position at 95 % of the
+//     runtime), after progress true only at or past 90 % (position: the progress);
+//   Emby playback.stop: the same PlayedToCompletion and PositionTicks;
+//   Plex: Metadata.viewOffset after progress (the state's position), none after a play.
+// Sender: the server id and user the fake was started with (Plex Account: the owner, local
+// account id --user-id), unless the caller names another account (a shared user).
 #pragma once
 
 #include <optional>
@@ -23,8 +31,10 @@ struct WebhookRequest {
   std::string item;                         // the server's item id
   std::string framing;                      // Emby: "multipart" (default) or "json"
   std::string save_reason;                  // Jellyfin UserDataSaved (default TogglePlayed)
-  std::optional<bool> played_to_completion; // playback stop (default: the item is played)
-  std::optional<int64_t> position_ms;       // playback events (default: the item's position)
+  std::optional<bool> played_to_completion; // playback stop (default: from the last act)
+  std::optional<int64_t> position_ms;       // playback events, Plex viewOffset (default: from the last act)
+  std::optional<std::string> account_id;    // the user the event is about (default: the fake's user)
+  std::optional<std::string> account_title; // and that user's name (default: "fakeuser")
 };
 
 struct WebhookPayload {
@@ -40,6 +50,6 @@ struct WebhookResult {
 
 Result<WebhookPayload> build_webhook(FakeServer& server, const WebhookRequest& request);
 // Posts the payload; an error names the URL (never a token in it) when no answer came.
-Result<WebhookResult> post_webhook(const std::string& url, const WebhookPayload& payload);
+Result<WebhookResult> post_webhook(const std::string& url, const WebhookPayload& payload, int read_timeout_s = 30);
 
 }  // namespace ws::fake
