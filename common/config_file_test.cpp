@@ -205,6 +205,7 @@ TEST_CASE("the example config.yaml loads to the defaults", "[config][example]") 
   CHECK(c.endpoints.control == d.endpoints.control);
   CHECK(c.job_lease_s == d.job_lease_s);
   CHECK(c.job_max_attempts == d.job_max_attempts);
+  CHECK(c.store.map_size == d.store.map_size);
   SECTION("and mentions every key") {
     for (const auto& doc : config_key_docs()) {
       const std::string leaf = doc.key.substr(doc.key.rfind('.') + 1);
@@ -231,4 +232,24 @@ TEST_CASE("config errors never contain the apikey", "[config][secrets]") {
   AppConfig c;
   c.webhook.apikey = "k1";
   CHECK(secrets_of(c) == std::vector<std::string>{"k1"});
+}
+
+TEST_CASE("store.map_size takes a size with K, M, G or T and refuses one out of range", "[config]") {
+  CHECK(AppConfig{}.store.map_size == size_t(8) << 30);
+  auto file = parse_config("store:\n  map_size: 3M\n", "c.yaml");
+  REQUIRE(file.ok());
+  CHECK(file->config.store.map_size == size_t(3) << 20);
+  auto bytes = parse_config("store:\n  map_size: 2097152\n", "c.yaml");
+  REQUIRE(bytes.ok());
+  CHECK(bytes->config.store.map_size == size_t(2) << 20);
+  auto env = ConfigFile{};
+  REQUIRE(apply_env_overrides(env, env_of({{"WS_STORE_MAP_SIZE", "16GiB"}})).ok());
+  CHECK(env.config.store.map_size == size_t(16) << 30);
+  auto small = parse_config("store:\n  map_size: 64K\n", "c.yaml");
+  REQUIRE_FALSE(small.ok());
+  CHECK(small.error().message == "c.yaml:2: store.map_size: 65536 bytes is out of range 1M..16T");
+  auto words = parse_config("store:\n  map_size: lots\n", "c.yaml");
+  REQUIRE_FALSE(words.ok());
+  CHECK_THAT(words.error().message, Catch::Contains("store.map_size") && Catch::Contains("not a size"));
+  CHECK_FALSE(parse_config("store:\n  map_size: 99999999999T\n", "c.yaml").ok());
 }

@@ -1,6 +1,8 @@
 #include "config_keys.h"
 
 #include <charconv>
+#include <cstdint>
+#include <optional>
 #include <cmath>
 
 #include "yaml_reader.h"
@@ -92,25 +94,33 @@ std::string set_listen(AppConfig& c, std::string_view text) {
   return "";
 }
 
-std::string set_max_body(AppConfig& c, std::string_view text) {
+// "1048576", "512K", "16M", "8G", "1T" (also KiB, MiB, GiB, TiB; powers of 1024).
+std::optional<uint64_t> parse_byte_size(std::string_view text) {
   std::string t = yaml::lower(yaml::trim(text));
-  int64_t unit = 1;
-  for (auto [suffix, mult] : {std::pair{"kib", 1024}, {"mib", 1 << 20}, {"k", 1024}, {"m", 1 << 20}}) {
+  uint64_t unit = 1;
+  for (auto [suffix, shift] : {std::pair{"kib", 10}, {"mib", 20}, {"gib", 30}, {"tib", 40}, {"k", 10}, {"m", 20},
+                               {"g", 30}, {"t", 40}}) {
     const std::string_view s(suffix);
     if (t.size() > s.size() && t.compare(t.size() - s.size(), s.size(), s) == 0) {
       t = yaml::trim(t.substr(0, t.size() - s.size()));
-      unit = mult;
+      unit = uint64_t(1) << shift;
       break;
     }
   }
   auto v = yaml::parse_int(t);
-  if (!v) return quoted(text) + " is not a size in bytes (like 1048576, 512K or 1M)";
-  const int64_t bytes = *v * unit;
-  if (*v < 0 || bytes < 1024 || bytes > (int64_t(64) << 20)) {
-    return std::to_string(bytes) + " bytes is out of range 1024..67108864 (1K..64M)";
-  }
-  c.webhook.max_body = static_cast<size_t>(bytes);
-  return "";
+  if (!v || *v < 0 || static_cast<uint64_t>(*v) > UINT64_MAX / unit) return std::nullopt;
+  return static_cast<uint64_t>(*v) * unit;
+}
+
+// A size in bytes within min..max; `range` is how the docs and messages show the range.
+Setter bytes_in(uint64_t min, uint64_t max, std::string range, size_t& (*field)(AppConfig&)) {
+  return [=](AppConfig& c, std::string_view text) -> std::string {
+    auto bytes = parse_byte_size(text);
+    if (!bytes) return quoted(text) + " is not a size in bytes (like 1048576, 512K, 1M or 8G)";
+    if (*bytes < min || *bytes > max) return std::to_string(*bytes) + " bytes is out of range " + range;
+    field(c) = static_cast<size_t>(*bytes);
+    return "";
+  };
 }
 
 std::string set_guard(AppConfig& c, std::string_view text) {
@@ -151,7 +161,12 @@ std::vector<KeySpec> build() {
       {doc("webhook.listen", d.webhook.listen, "HOST:PORT, port 0..65535", "address ingest listens on"), set_listen},
       {doc("webhook.max_body", std::to_string(d.webhook.max_body), "1024..67108864 bytes (K and M suffixes accepted)",
            "largest webhook body accepted; larger gets 413"),
-       set_max_body},
+       bytes_in(1024, uint64_t(64) << 20, "1024..67108864 (1K..64M)",
+                [](AppConfig& c) -> size_t& { return c.webhook.max_body; })},
+      {doc("store.map_size", "8G", "1M..16T (K, M, G and T suffixes accepted)",
+           "address space reserved for the state (LMDB map size); writes fail once the state fills it"),
+       bytes_in(uint64_t(1) << 20, uint64_t(16) << 40, "1M..16T",
+                [](AppConfig& c) -> size_t& { return c.store.map_size; })},
       {doc("import.every", "0 (off)", "0 (off) or 1m..7d", "how often every server is imported"),
        every(&AppConfig::import_every)},
       {doc("export.every", "0 (off)", "0 (off) or 1m..7d", "how often every server is exported (push mode)"),

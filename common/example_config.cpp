@@ -77,6 +77,8 @@ endpoints:
 jobs:
   lease: 60s
   max_attempts: 3
+store:
+  map_size: 8G                      # the state's ceiling (LMDB map size); K, M, G, T suffixes
 )";
 }
 

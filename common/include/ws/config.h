@@ -53,6 +53,12 @@ struct EndpointsConfig {
   std::string control = "tcp://127.0.0.1:5562";  // ROUTER for the CLI
 };
 
+struct StoreConfig {
+  // LMDB map size: the address space reserved for the state; the file grows up to it. A commit
+  // that needs more fails (the reconciler re-reads this key and re-opens at its next request).
+  size_t map_size = size_t(8) << 30;
+};
+
 struct AppConfig {
   WebhookConfig webhook;
   std::chrono::seconds import_every{0};  // 0 = no schedule
@@ -68,6 +74,7 @@ struct AppConfig {
   EndpointsConfig endpoints;
   int job_lease_s = 60;
   int job_max_attempts = 3;
+  StoreConfig store;
 };
 
 // A warning found while loading (an unknown key, an ignored seed key). Never holds a secret.
