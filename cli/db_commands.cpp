@@ -1,8 +1,9 @@
 // db:stats: what the state holds, how big it is, and when each server last synced.
 #include "ws/db_commands.h"
 
-#include <ostream>
 #include <algorithm>
+#include <chrono>
+#include <ostream>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -10,10 +11,37 @@
 #include "ws/cli_commands.h"
 #include "ws/cli_context.h"
 #include "ws/cli_output.h"
+#include "ws/control_client.h"
 #include "ws/state_access.h"
 
 namespace ws {
 namespace {
+
+// How long a reconciler has to answer before db:stats goes on without its view.
+constexpr auto kProbeTimeout = std::chrono::milliseconds(700);
+
+// The store's health as the running reconciler sees it ({"ok", "error"?}, docs/protocol.md): a
+// failed commit lives in the writer's memory, not on disk. {"ok": true} with no reconciler.
+nlohmann::json reconciler_store_health(const CliContext& ctx) {
+  nlohmann::json health = {{"ok", true}, {"reconciler", false}};
+  auto config = ctx.config();
+  if (!config) return health;  // already warned about by servers() / config()
+  const std::string& endpoint = config->config.endpoints.control;
+  if (tcp_endpoint_refused(endpoint)) return health;
+  zmq::context_t context;  // before the client: outlives its socket
+  ControlClient client(context, endpoint);
+  ControlRequest status;
+  status.command = "status";
+  auto reply = client.run(status, nullptr, kProbeTimeout);
+  if (!reply) return health;
+  health["reconciler"] = true;
+  const auto summary = reply->value("summary", nlohmann::json::object());
+  if (auto store = summary.find("store"); store != summary.end() && store->is_object()) {
+    health["ok"] = store->value("ok", true);
+    if (auto error = store->find("error"); error != store->end() && error->is_string()) health["error"] = *error;
+  }
+  return health;
+}
 
 int run_stats(const CliContext& ctx) {
   auto store = open_state_read_only(ctx);
@@ -39,6 +67,7 @@ int run_stats(const CliContext& ctx) {
     return it == stats.per_server.end() ? uint64_t(0) : it->second;
   };
   auto sync_of = [&](const std::string& name, SyncDirection d) { return *store ? (*store)->last_sync(name, d) : 0; };
+  const nlohmann::json health = reconciler_store_health(ctx);
 
   if (ctx.json()) {
     nlohmann::json servers = nlohmann::json::object();
@@ -55,6 +84,7 @@ int run_stats(const CliContext& ctx) {
                           {"pointers", stats.pointers},
                           {"outbox", stats.outbox},
                           {"file_bytes", stats.file_bytes},
+                          {"store", health},
                           {"servers", servers}});
     return kExitOk;
   }
@@ -64,6 +94,11 @@ int run_stats(const CliContext& ctx) {
       << "pointers:  " << stats.pointers << "\n"
       << "outbox:    " << stats.outbox << " pending export jobs\n"
       << "db size:   " << stats.file_bytes / 1024 << " KiB (" << ctx.paths.db_dir().string() << ")\n";
+  if (!health.value("ok", true)) {
+    out << "store:     FAILED: " << health.value("error", "") << "\n"
+        << "           the reconciler refuses writes; it re-opens the state at its next request, with "
+           "store.map_size re-read from config.yaml\n";
+  }
   if (names.empty()) return kExitOk;
   std::vector<std::vector<std::string>> rows;
   for (const auto& name : names) {

@@ -11,6 +11,7 @@
 #include "ws/protocol.h"
 #include "ws/request_run.h"
 #include "ws/store.h"
+#include "ws/store_recovery.h"
 #include "ws/zmq_channel.h"
 
 namespace ws {
@@ -161,7 +162,8 @@ class Reconciler::Impl {
             {"jobs_in_flight", broker_.in_flight()},
             {"fetchers", broker_.workers(protocol::kServiceFetch)},
             {"exporters", broker_.workers(protocol::kServiceExport)},
-            {"outbox", store_->outbox().size()}};
+            {"outbox", store_->outbox().size()},
+            {"store", store_health(*store_)}};
   }
 
   void reply(const std::string& peer, const std::string& ref, bool ok, const std::string& error, nlohmann::json summary) {
@@ -173,6 +175,11 @@ class Reconciler::Impl {
   }
 
   void start_run(ControlRequest request, const std::vector<std::pair<std::string, std::string>>* outbox) {
+    // After a failed commit, each request first tries the store again with config.yaml's map size.
+    if (auto writable = reopen_if_failed(*store_, options_.paths.config_file()); !writable) {
+      reply(request.peer, request.ref, false, writable.error().message, nlohmann::json::object());
+      return;
+    }
     if (auto loaded = reload_servers(); !loaded) {
       reply(request.peer, request.ref, false, loaded.error().message, nlohmann::json::object());
       return;
@@ -265,7 +272,7 @@ class Reconciler::Impl {
 Result<std::unique_ptr<Reconciler>> Reconciler::create(zmq::context_t& context, ReconcilerOptions options) {
   if (!options.now) options.now = [] { return static_cast<int64_t>(std::time(nullptr)); };
   if (auto valid = validate(options); !valid) return valid.error();
-  auto store = Store::open({options.paths.db_dir(), false});
+  auto store = Store::open({options.paths.db_dir(), false, options.config.store.map_size});
   if (!store) return store.error();
   auto impl = std::make_unique<Impl>(context, std::move(options), std::move(store.value()));
   if (auto bound = impl->bind(); !bound) return bound.error();

@@ -66,7 +66,11 @@ WriteBatch Store::begin_write() {
     return failed_batch(&s,
                         make_error(s.poisoned->kind, "state store '" + s.options.dir.string() +
                                                          "' refuses writes after a failed commit (" +
-                                                         s.poisoned->message + "); reopen it"),
+                                                         s.poisoned->message + ") until it is re-opened"),
+                        false);
+  }
+  if (!s.env) {
+    return failed_batch(&s, make_error(ErrorKind::unavailable, "state store '" + s.options.dir.string() + "' is not open"),
                         false);
   }
   if (s.batch_open) {
@@ -88,18 +92,54 @@ WriteBatch Store::begin_write() {
   return WriteBatch(std::move(impl));
 }
 
+const Error* Store::failure() const { return impl_->poisoned ? &*impl_->poisoned : nullptr; }
+
+Result<Ok> Store::reopen(size_t map_size) {
+  auto& s = *impl_;
+  const std::string dir = s.options.dir.string();
+  if (s.options.read_only) return make_error(ErrorKind::invalid_input, "state store '" + dir + "' is open read-only");
+  if (s.batch_open) {
+    return make_error(ErrorKind::invalid_input, "state store '" + dir + "' cannot be re-opened during a write batch");
+  }
+  std::shared_ptr<StoreEnv> env = std::move(s.env);
+  if (env && env.use_count() > 1) {
+    // A reader of this process shares the environment: it cannot be closed under it, but LMDB
+    // lets the map grow in place while no transaction is active.
+    int rc = ::mdb_env_set_mapsize(env->env.handle(), map_size);
+    s.env = std::move(env);
+    if (rc != MDB_SUCCESS) {
+      return make_error(ErrorKind::io, "cannot resize the state store '" + dir + "': " + ::mdb_strerror(rc));
+    }
+  } else {
+    env.reset();  // the last owner: closes the environment (the registry only watches it)
+    auto opened = open_store_env(s.options.dir, true, map_size, kStoreSchemaVersion);
+    if (!opened) {
+      // Keep answering reads with the size that worked before (a map too large to reserve).
+      if (auto back = open_store_env(s.options.dir, true, s.options.map_size, kStoreSchemaVersion)) s.env = *back;
+      return make_error(opened.error().kind, "cannot re-open the state store: " + opened.error().message);
+    }
+    s.env = std::move(opened).value();
+  }
+  s.options.map_size = map_size;
+  s.poisoned.reset();
+  return Ok{};
+}
+
 std::optional<Record> Store::get(uint64_t id) const {
+  if (!impl_->env) return std::nullopt;
   auto txn = read_txn(*impl_->env);
   return store_ops::get_record(txn, *impl_->env, id);
 }
 
 std::optional<Record> Store::find(const MediaItem& item) const {
+  if (!impl_->env) return std::nullopt;
   auto txn = read_txn(*impl_->env);
   return store_ops::find_record(txn, *impl_->env, item);
 }
 
 std::vector<Record> Store::find_by_guid(const std::string& source, const std::string& value) const {
   std::vector<Record> found;
+  if (!impl_->env) return found;
   Guids guids{{source, value}};
   auto txn = read_txn(*impl_->env);
   for (MediaType type : {MediaType::movie, MediaType::episode}) {
@@ -116,6 +156,7 @@ std::vector<Record> Store::find_by_guid(const std::string& source, const std::st
 }
 
 void Store::for_each(const std::function<bool(const Record&)>& visit) const {
+  if (!impl_->env) return;
   auto txn = read_txn(*impl_->env);
   auto cursor = lmdb::cursor::open(txn, impl_->env->state);
   lmdb::val key, value;
@@ -127,7 +168,7 @@ void Store::for_each(const std::function<bool(const Record&)>& visit) const {
 }
 
 void Store::for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const {
-  if (since == INT64_MAX) return;
+  if (since == INT64_MAX || !impl_->env) return;
   auto txn = read_txn(*impl_->env);
   auto cursor = lmdb::cursor::open(txn, impl_->env->changes);
   std::string start = store_ops::change_key(since + 1, 0);
@@ -141,6 +182,7 @@ void Store::for_each_changed_since(int64_t since, const std::function<bool(const
 }
 
 int64_t Store::last_sync(const std::string& server, SyncDirection direction) const {
+  if (!impl_->env) return 0;
   auto txn = read_txn(*impl_->env);
   return store_ops::meta_get_int(txn, *impl_->env,
                                  store_ops::last_sync_key(server, direction == SyncDirection::import), 0);
@@ -149,6 +191,7 @@ int64_t Store::last_sync(const std::string& server, SyncDirection direction) con
 void Store::for_each_unmatched(
     const std::string& server,
     const std::function<bool(const std::string&, const std::string&, const MediaItem&)>& visit) const {
+  if (!impl_->env) return;
   auto txn = read_txn(*impl_->env);
   auto cursor = lmdb::cursor::open(txn, impl_->env->unmatched);
   const std::string prefix = server.empty() ? "" : server + '\0';
@@ -177,6 +220,7 @@ void Store::for_each_unmatched(
 
 std::vector<std::pair<std::string, std::string>> Store::outbox() const {
   std::vector<std::pair<std::string, std::string>> entries;
+  if (!impl_->env) return entries;
   auto txn = read_txn(*impl_->env);
   auto cursor = lmdb::cursor::open(txn, impl_->env->outbox);
   std::string key, value;

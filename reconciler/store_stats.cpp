@@ -9,6 +9,7 @@ namespace ws {
 
 StoreStats Store::stats() const {
   StoreStats stats;
+  if (!impl_->env) return stats;
   const auto& env = *impl_->env;
   auto txn = lmdb::txn::begin(env.env.handle(), nullptr, MDB_RDONLY);
 

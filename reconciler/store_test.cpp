@@ -10,14 +10,6 @@ using namespace ws::testutil;
 
 namespace {
 
-uint64_t put_one(Store& store, Record& record) {
-  auto batch = store.begin_write();
-  uint64_t id = batch.put(record);
-  auto ok = batch.commit();
-  REQUIRE(ok.ok());
-  return id;
-}
-
 std::vector<uint64_t> changed_ids(const Store& store, int64_t since) {
   std::vector<uint64_t> ids;
   store.for_each_changed_since(since, [&](const Record& r) {
@@ -438,23 +430,39 @@ TEST_CASE("an LMDB environment that is not a store is refused", "[store]") {
   CHECK_THAT(store.error().message, Catch::Contains("not a watchstate store"));
 }
 
-TEST_CASE("a full map fails the commit clearly and the store then refuses writes", "[store]") {
-  TempDir tmp;
+namespace {
+
+// A writer with a 1 MiB map, holding `kept` (id 1).
+std::unique_ptr<Store> open_tiny(const TempDir& tmp, Record& kept) {
   auto options = writer_options(tmp.db());
-  options.map_size = 1 << 20;  // 1 MiB
+  options.map_size = 1 << 20;
   auto opened = Store::open(options);
   REQUIRE(opened.ok());
   auto store = std::move(opened).value();
-  auto kept = movie("tt1");
+  kept = movie("tt1");
   put_one(*store, kept);
+  return store;
+}
 
+// A batch of 2,000 records of 2 KB each (4 MB: over a 1 MiB map), stopped at its first failure.
+WriteBatch fill(Store& store) {
+  auto batch = store.begin_write();
+  for (int i = 0; i < 2'000 && !batch.error(); ++i) {
+    auto r = movie("tt" + std::to_string(100 + i));
+    r.title = std::string(2'000, 'x');
+    batch.put(r);
+  }
+  return batch;
+}
+
+}  // namespace
+
+TEST_CASE("a full map fails the commit clearly and the store then refuses writes", "[store]") {
+  TempDir tmp;
+  Record kept;
+  auto store = open_tiny(tmp, kept);
   {
-    auto batch = store->begin_write();
-    for (int i = 0; i < 2'000 && !batch.error(); ++i) {
-      auto r = movie("tt" + std::to_string(100 + i));
-      r.title = std::string(2'000, 'x');
-      batch.put(r);
-    }
+    auto batch = fill(*store);
     REQUIRE(batch.error());
     CHECK(batch.put(kept) == 0);  // skipped after the failure
     auto committed = batch.commit();
@@ -496,4 +504,73 @@ TEST_CASE("a committed batch cannot be used again and only one batch is open at 
   auto s = movie("tt2");
   CHECK(third.put(s) == 2);
   CHECK(third.commit().ok());
+}
+
+TEST_CASE("a store that failed a commit writes again after reopen with a larger map, without a new Store",
+          "[store]") {
+  TempDir tmp;
+  Record kept;
+  auto store = open_tiny(tmp, kept);
+  CHECK_FALSE(store->failure());
+  REQUIRE_FALSE(fill(*store).commit().ok());
+  REQUIRE(store->failure());
+  CHECK_THAT(store->failure()->message, Catch::Contains("is full") && Catch::Contains("store.map_size"));
+  // Reads go on while it refuses writes.
+  CHECK(store->get(kept.id));
+  CHECK(store->stats().records == 1);
+
+  SECTION("the same size re-opens, and the same write fails the same way") {
+    REQUIRE(store->reopen(size_t(1) << 20).ok());
+    CHECK_FALSE(store->failure());
+    CHECK_FALSE(fill(*store).commit().ok());
+    CHECK(store->failure());
+  }
+  SECTION("a larger size takes the write") {
+    REQUIRE(store->reopen(size_t(16) << 20).ok());
+    CHECK_FALSE(store->failure());
+    REQUIRE(fill(*store).commit().ok());
+    CHECK(store->stats().records == 2'001);
+    CHECK(store->stats().map_bytes == size_t(16) << 20);
+    auto next = movie("tt2");
+    CHECK(put_one(*store, next) == 2'002);
+  }
+}
+
+TEST_CASE("a record id the next-id counter cannot follow is refused and the store goes on", "[store]") {
+  TempDir tmp;
+  auto store = open_writer(tmp.db());
+  auto first = movie("tt1");
+  put_one(*store, first);
+  for (uint64_t bad : {kMaxRecordId + 1, uint64_t(1) << 63, UINT64_MAX}) {
+    auto batch = store->begin_write();
+    auto r = movie("tt9");
+    r.id = bad;
+    CHECK(batch.put(r) == 0);
+    auto committed = batch.commit();
+    REQUIRE_FALSE(committed.ok());
+    CHECK(committed.error().kind == ErrorKind::invalid_input);
+    CHECK_THAT(committed.error().message, Catch::Contains(std::to_string(bad)) && Catch::Contains("out of range"));
+  }
+  CHECK_FALSE(store->failure());
+  auto largest = movie("tt2");
+  largest.id = kMaxRecordId;
+  CHECK(put_one(*store, largest) == kMaxRecordId);
+  CHECK(store->stats().records == 2);
+  CHECK(store->get(first.id));
+}
+
+TEST_CASE("a store is not re-opened under an open write batch", "[store]") {
+  TempDir tmp;
+  auto store = open_writer(tmp.db());
+  {
+    auto batch = store->begin_write();
+    auto refused = store->reopen(size_t(16) << 20);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message, Catch::Contains("during a write batch"));
+    auto r = movie("tt1");
+    CHECK(batch.put(r) == 1);
+    REQUIRE(batch.commit().ok());
+  }
+  REQUIRE(store->reopen(size_t(16) << 20).ok());
+  CHECK(store->get(1));
 }

@@ -56,6 +56,14 @@ inline std::unique_ptr<Store> open_writer(const std::filesystem::path& dir) {
   return std::move(store).value();
 }
 
+// Puts one record in a batch of its own; returns its id. Throws when the commit fails.
+inline uint64_t put_one(Store& store, Record& record) {
+  auto batch = store.begin_write();
+  uint64_t id = batch.put(record);
+  if (auto committed = batch.commit(); !committed) throw std::runtime_error("commit failed: " + committed.error().message);
+  return id;
+}
+
 inline Record movie(const std::string& imdb, const std::string& server = "", const std::string& item_id = "") {
   Record record;
   record.type = MediaType::movie;

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -11,10 +12,14 @@
 namespace ws {
 namespace {
 
-std::string gib(size_t bytes) {
-  double value = static_cast<double>(bytes) / double(1u << 30);
+// "3.0 MiB", "8.00 GiB": the map size as the user wrote it, near enough.
+std::string human_size(size_t bytes) {
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f GiB", value);
+  if (bytes >= (size_t(1) << 30)) {
+    std::snprintf(buffer, sizeof buffer, "%.2f GiB", static_cast<double>(bytes) / double(1u << 30));
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.1f MiB", static_cast<double>(bytes) / double(1u << 20));
+  }
   return buffer;
 }
 
@@ -51,20 +56,30 @@ auto guarded(WriteBatch::Impl& b, F&& op) -> decltype(op()) {
     return op();
   } catch (const lmdb::map_full_error&) {
     b.error = make_error(ErrorKind::io, "state store '" + dir.string() + "' is full: its map size (" +
-                                            gib(b.store->options.map_size) +
-                                            ") is used up; raise the store's map size and import again");
+                                            human_size(b.store->options.map_size) +
+                                            ") is used up; raise store.map_size in config.yaml (or "
+                                            "WS_STORE_MAP_SIZE) and run again");
   } catch (const lmdb::error& e) {
     b.error = make_error(ErrorKind::io, "write to the state store '" + dir.string() + "' failed: " + e.what());
   }
   return R{};
 }
 
-uint64_t next_id(WriteBatch::Impl& b) {
+// The next id to assign; nullopt (and the batch's error) when the stored counter is unreadable:
+// restarting it at 1 would overwrite records.
+std::optional<uint64_t> next_id(WriteBatch::Impl& b) {
   if (!b.next_id) {
-    int64_t stored = store_ops::meta_get_int(b.txn, *b.store->env, kMetaNextId, 1);
-    b.next_id = stored > 0 ? static_cast<uint64_t>(stored) : 1;
+    auto text = store_ops::meta_get(b.txn, *b.store->env, kMetaNextId);
+    int64_t stored = text ? store_ops::meta_get_int(b.txn, *b.store->env, kMetaNextId, -1) : 1;
+    if (stored <= 0 || static_cast<uint64_t>(stored) > kMaxRecordId + 1) {
+      b.error = make_error(ErrorKind::corruption, "state store '" + b.store->options.dir.string() +
+                                                      "' has an unreadable next-id counter ('" +
+                                                      text->substr(0, 40) + "'); restore it from a backup");
+      return std::nullopt;
+    }
+    b.next_id = static_cast<uint64_t>(stored);
   }
-  return *b.next_id;
+  return b.next_id;
 }
 
 }  // namespace
@@ -84,10 +99,25 @@ std::optional<Record> WriteBatch::get(uint64_t id) {
 }
 
 uint64_t WriteBatch::put(Record& record) {
+  if (record.id > kMaxRecordId && !impl_->error && !impl_->done) {
+    // Bad input, not a failed write: the store goes on accepting batches.
+    impl_->error = make_error(ErrorKind::invalid_input, "record id " + std::to_string(record.id) +
+                                                            " is out of range 1.." + std::to_string(kMaxRecordId));
+    impl_->poison_on_failure = false;
+    return 0;
+  }
   return guarded(*impl_, [&]() -> uint64_t {
     auto& b = *impl_;
-    uint64_t next = next_id(b);
+    auto counter = next_id(b);
+    if (!counter) return uint64_t{0};
+    const uint64_t next = *counter;
     if (record.id == 0) {
+      if (next > kMaxRecordId) {
+        b.error = make_error(ErrorKind::invalid_input, "state store '" + b.store->options.dir.string() +
+                                                           "' has no record id left (the largest is in use)");
+        b.poison_on_failure = false;
+        return uint64_t{0};
+      }
       record.id = next;
       if (record.created_at == 0) record.created_at = static_cast<int64_t>(std::time(nullptr));
     }

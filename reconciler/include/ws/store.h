@@ -30,6 +30,10 @@ namespace ws {
 // Bumped when the on-disk layout changes; a store with another version is refused at open.
 inline constexpr int kStoreSchemaVersion = 1;
 
+// The largest record id: the next id (largest + 1) is kept as a signed 64-bit number in `meta`,
+// so an id past this would wrap the counter and let new records overwrite old ones.
+inline constexpr uint64_t kMaxRecordId = uint64_t(INT64_MAX) - 1;
+
 enum class SyncDirection { import, export_ };
 std::string_view to_string(SyncDirection direction);  // "import" / "export"
 
@@ -77,7 +81,9 @@ class WriteBatch {
   // record (an unknown id is inserted under that id, e.g. by a restore); updates its pointers,
   // backend ids and the changes index, and drops the keys its previous version had and it has
   // not. A match key or backend id already owned by another record stays with that record
-  // (counted in StoreStats::pointer_conflicts). Returns the record's id; 0 if the batch failed.
+  // (counted in StoreStats::pointer_conflicts). An id above kMaxRecordId fails the batch as
+  // invalid input (the store still accepts later batches). Returns the record's id; 0 if the
+  // batch failed.
   uint64_t put(Record& record);
   void set_last_sync(const std::string& server, SyncDirection direction, int64_t unix_seconds);
   // Outbox of export jobs: key -> encoded job (the job format belongs to the reconciler).
@@ -108,7 +114,9 @@ class Store {
     std::filesystem::path dir;             // <data>/db
     bool read_only = false;
     // Address space reserved; the file grows as needed up to it. When it is used up a commit
-    // fails with a message saying so (and the store then refuses writes until reopened).
+    // fails with a message saying so (and the store then refuses writes until reopen()).
+    // Writers take it from config.yaml's store.map_size. LMDB never maps less than the data
+    // already written: a smaller value acts as the file's size.
     size_t map_size = size_t(8) << 30;
   };
 
@@ -118,6 +126,16 @@ class Store {
   ~Store();
 
   WriteBatch begin_write();  // REQUIRES: not read_only
+
+  // The failed commit (full map, full disk) that makes this store refuse writes; null while it
+  // accepts them.
+  const Error* failure() const;
+  // Re-opens the environment with `map_size` and accepts writes again; the writer lock is kept
+  // throughout. For recovery after failure(): once there is room (a larger map, freed disk),
+  // writes go through without a restart. Reads keep working when the re-open fails: the store
+  // then goes on refusing writes, and the error says why.
+  // REQUIRES: opened for writing; no write batch open; no read of this store on another thread.
+  Result<Ok> reopen(size_t map_size);
 
   // Read-only look-ups, each in its own read transaction.
   std::optional<Record> get(uint64_t id) const;
