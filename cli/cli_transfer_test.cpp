@@ -1,6 +1,9 @@
 // state:backup, state:restore and state:unmatched as a user runs them.
 #include <catch2/catch.hpp>
 
+#include <tuple>
+#include <vector>
+
 #include "cli_testutil.h"
 #include "ws/store.h"
 
@@ -93,4 +96,105 @@ TEST_CASE("state:unmatched lists what an import could not match, and why", "[cli
   CHECK_THAT(j[0]["reason"].get<std::string>(), Catch::Contains("no external ids"));
   auto other = run({"state:unmatched", "-s", "my_jellyfin", "--output", "json"});
   CHECK(nlohmann::json::parse(other.out).empty());
+}
+
+namespace {
+
+std::string records_of(const std::string& backup_text) {
+  // The first line is the header, with the backup's own time: the records follow it.
+  return backup_text.substr(backup_text.find('\n') + 1);
+}
+
+// The state as state:backup writes it, without the header.
+std::string backup_records(const DataDir& dir) {
+  const auto file = dir.path / "now.json";
+  auto saved = run({"state:backup", file.string()});
+  REQUIRE(saved.code == 0);
+  return records_of(dir.read(file));
+}
+
+// `text` with `from` replaced by `to` on the line of record `id` (a backup has one record per
+// line, keys in order: a record's own `watched` is its line's last, after its servers').
+std::string replace_in_record(std::string text, int id, const std::string& from, const std::string& to,
+                              bool last = false) {
+  const size_t id_at = text.find("\"id\":" + std::to_string(id) + ",");
+  REQUIRE(id_at != std::string::npos);
+  const size_t begin = text.rfind('\n', id_at) + 1, end = text.find('\n', id_at);
+  const size_t at = last ? text.rfind(from, end) : text.find(from, begin);
+  REQUIRE((at >= begin && at < end));
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("a backup with a fault anywhere leaves the state exactly as it was and names the record and field",
+          "[cli][backup]") {
+  DataDir dir;
+  seed_state(dir.path / "db", 40);
+  const auto good_file = dir.path / "good.json";
+  REQUIRE(run({"state:backup", good_file.string()}).code == 0);
+  const std::string good = dir.read(good_file);
+  const std::string before = backup_records(dir);
+  REQUIRE(before.find("\"id\":20,") != std::string::npos);
+
+  std::string not_an_object = good;
+  not_an_object.replace(not_an_object.rfind("\n]}"), 3, ",\n42\n]}");
+  // What is wrong, the backup with that fault, and what the refusal must say.
+  const std::vector<std::tuple<std::string, std::string, std::string>> faults = {
+      {"a negative id", replace_in_record(good, 20, "\"id\":20,", "\"id\":-1,"),
+       "record 20 (id -1): field 'id': -1 is out of range 1..9223372036854775806"},
+      {"an id above 2^63", replace_in_record(good, 20, "\"id\":20,", "\"id\":9223372036854775809,"),
+       "record 20 (id 9223372036854775809): field 'id': 9223372036854775809 is out of range"},
+      {"an id past every 64-bit integer", replace_in_record(good, 20, "\"id\":20,", "\"id\":18446744073709551616,"),
+       "record 20 (id 1.8446744073709552e+19): field 'id': expected a whole number"},
+      {"a field of the wrong type halfway",
+       replace_in_record(good, 20, "\"watched\":true", "\"watched\":\"yes\"", true),
+       "record 20 (id 20): field 'watched': expected true or false, found the text \"yes\""},
+      {"a server's field of the wrong type", replace_in_record(good, 21, "\"item_id\":\"k1021\"", "\"item_id\":1021"),
+       "record 21 (id 21): field 'metadata.my_plex.item_id': expected a text, found 1021"},
+      {"an id given twice", replace_in_record(good, 20, "\"id\":20,", "\"id\":3,"),
+       "record 20 (id 3): id 3 appears twice"},
+      {"a truncated file", good.substr(0, good.size() * 6 / 10), "not a complete JSON document"},
+      {"a record that is not an object", not_an_object, "record 41 (id none): expected an object, found 42"},
+      {"another document whose records come first",
+       "{\"records\":[{\"id\":1,\"type\":\"movie\"}],\"format\":\"other\",\"version\":1}",
+       "not a watchstate backup"},
+  };
+  for (const auto& [fault, bad, expected] : faults) {
+    DYNAMIC_SECTION(fault) {
+      const auto bad_file = dir.path / "bad.json";
+      dir.write(bad_file, bad);
+      auto refused = run({"state:restore", bad_file.string()});
+      CHECK(refused.code == 1);
+      CHECK_THAT(refused.err, Catch::Contains(bad_file.string()) && Catch::Contains(expected));
+      CHECK(backup_records(dir) == before);
+      CHECK_FALSE(std::filesystem::exists(dir.path / "db" / "restore.tmp"));
+    }
+  }
+}
+
+TEST_CASE("a restore clears the outbox and last syncs so the next import and export run in full", "[cli][backup]") {
+  DataDir dir;
+  seed_state(dir.path / "db", 5);
+  const auto file = dir.path / "b.json";
+  REQUIRE(run({"state:backup", file.string()}).code == 0);
+  {
+    auto store = ws::Store::open({dir.path / "db", false});
+    REQUIRE(store.ok());
+    auto batch = store.value()->begin_write();
+    batch.outbox_put("job", "x");
+    batch.set_last_sync("my_plex", ws::SyncDirection::import, 1700000000);
+    batch.set_last_sync("my_plex", ws::SyncDirection::export_, 1700000001);
+    REQUIRE(batch.commit().ok());
+  }
+  auto restored = run({"state:restore", file.string()});
+  REQUIRE(restored.code == 0);
+  CHECK_THAT(restored.out, Catch::Contains("restored 5 records") && Catch::Contains("run in full"));
+  auto stats = run({"db:stats", "--output", "json"});
+  REQUIRE(stats.code == 0);
+  auto j = nlohmann::json::parse(stats.out);
+  CHECK(j["records"] == 5);
+  CHECK(j["outbox"] == 0);
+  CHECK(j["servers"]["my_plex"]["import_last_sync"] == 0);
+  CHECK(j["servers"]["my_plex"]["export_last_sync"] == 0);
 }

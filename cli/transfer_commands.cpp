@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -11,18 +10,16 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "ws/backup_format.h"
 #include "ws/cli_commands.h"
 #include "ws/cli_context.h"
 #include "ws/cli_output.h"
 #include "ws/record.h"
 #include "ws/state_access.h"
+#include "ws/store_replacement.h"
 
 namespace ws {
 namespace {
-
-// The backup's shape; bumped when it changes incompatibly.
-constexpr const char* kBackupFormat = "watchstate-backup";
-constexpr int kBackupVersion = 1;
 
 int run_unmatched(const CliContext& ctx, const std::string& server) {
   auto store = open_state_read_only(ctx);
@@ -57,8 +54,8 @@ int run_unmatched(const CliContext& ctx, const std::string& server) {
   return kExitOk;
 }
 
-// Streams one record per line inside a JSON document, so a backup of 100,000 records never
-// holds them all in memory.
+// Streams the records one per line (backup_format.h): a backup of 100,000 records never holds
+// them all in memory. Written to FILE.tmp, then renamed: a failed backup leaves no half file.
 int run_backup(const CliContext& ctx, const std::string& file) {
   auto store = open_state_read_only(ctx);
   if (!store) return ctx.fail(store.error());
@@ -67,14 +64,7 @@ int run_backup(const CliContext& ctx, const std::string& file) {
   const auto temp = target.string() + ".tmp";
   std::ofstream out(temp, std::ios::trunc);
   if (!out) return ctx.fail(file + ": cannot write: " + std::strerror(errno));
-  out << "{\"format\":\"" << kBackupFormat << "\",\"version\":" << kBackupVersion
-      << ",\"created_at\":" << std::time(nullptr) << ",\"records\":[\n";
-  uint64_t n = 0;
-  (*store)->for_each([&](const Record& r) {
-    out << (n++ ? ",\n" : "") << nlohmann::json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return true;
-  });
-  out << "\n]}\n";
+  const uint64_t n = write_backup(**store, out);
   out.close();
   if (!out) return ctx.fail(file + ": writing failed: " + std::strerror(errno));
   std::error_code ec;
@@ -88,39 +78,35 @@ int run_backup(const CliContext& ctx, const std::string& file) {
   return kExitOk;
 }
 
+// Replaces the whole state with the backup's records: read as a stream, each record checked and
+// written into a new state beside the live one, which takes its place only when the whole file
+// was read without a fault (store_replacement.h). A refused backup changes nothing.
 int run_restore(const CliContext& ctx, const std::string& file) {
-  std::ifstream in(file);
+  auto config = ctx.config();
+  if (!config) return ctx.fail(config.error());
+  std::ifstream in(file, std::ios::binary);
   if (!in) return ctx.fail(file + ": cannot read: " + std::strerror(errno));
-  nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return ctx.fail(file + ": not a JSON document");
-  if (doc.value("format", "") != kBackupFormat)
-    return ctx.fail(file + ": not a watchstate backup (format is not '" + kBackupFormat + "')");
-  if (doc.value("version", 0) != kBackupVersion)
-    return ctx.fail(file + ": backup version " + std::to_string(doc.value("version", 0)) + " is not supported (this build reads " +
-                    std::to_string(kBackupVersion) + ")");
-  auto records = doc.find("records");
-  if (records == doc.end() || !records->is_array()) return ctx.fail(file + ": no 'records' list");
-  std::vector<Record> parsed;
-  parsed.reserve(records->size());
-  for (size_t i = 0; i < records->size(); ++i) {
-    try {
-      parsed.push_back((*records)[i].get<Record>());
-    } catch (const std::exception& e) {
-      return ctx.fail(file + ": record " + std::to_string(i + 1) + ": " + e.what());
+  StoreReplacement::Options options;
+  options.dir = ctx.paths.db_dir();
+  options.map_size = config->config.store.map_size;
+  auto replacement = StoreReplacement::begin(options);
+  if (!replacement) {
+    const auto& e = replacement.error();
+    if (e.kind == ErrorKind::unavailable) {
+      return ctx.fail(e.message + ". state:restore replaces the whole state and needs it to itself: stop the "
+                      "reconciler (or watchstate serve) and run it again");
     }
+    return ctx.fail(e);
   }
-  auto store = Store::open({ctx.paths.db_dir(), false});
-  if (!store) return ctx.fail(store.error());
-  constexpr size_t kPerTransaction = 5000;
-  for (size_t i = 0; i < parsed.size(); i += kPerTransaction) {
-    auto batch = store.value()->begin_write();
-    for (size_t k = i; k < std::min(parsed.size(), i + kPerTransaction); ++k) batch.put(parsed[k]);
-    if (auto c = batch.commit(); !c) return ctx.fail(c.error());
-  }
+  auto read = read_backup(in, file, [&](Record record) { return replacement->add(std::move(record)); });
+  if (!read) return ctx.fail(read.error().message + "; nothing was restored, the state is unchanged");
+  auto restored = replacement->commit();
+  if (!restored) return ctx.fail(file + ": " + restored.error().message);
   if (ctx.json()) {
-    print_json(*ctx.out, {{"file", file}, {"records", parsed.size()}});
+    print_json(*ctx.out, {{"file", file}, {"records", restored.value()}});
   } else {
-    *ctx.out << "restored " << parsed.size() << " records from " << file << "\n";
+    *ctx.out << "restored " << restored.value() << " records from " << file
+             << "; the outbox and last syncs were cleared, so the next import and export run in full\n";
   }
   return kExitOk;
 }
@@ -139,7 +125,8 @@ void register_transfer_commands(CLI::App& app, CliContext& ctx) {
   backup->callback([&ctx, bfile] { ctx.action = [&ctx, bfile] { return run_backup(ctx, *bfile); }; });
 
   auto* restore = add_command(app, "state:restore",
-                                     "Load a backup written by state:backup (records with the same id are replaced)");
+                              "Replace the whole state with a backup written by state:backup (the outbox and last "
+                              "syncs are cleared: the next import and export run in full)");
   auto rfile = std::make_shared<std::string>();
   restore->add_option("FILE", *rfile, "The backup to load")->required()->check(CLI::ExistingFile);
   restore->callback([&ctx, rfile] { ctx.action = [&ctx, rfile] { return run_restore(ctx, *rfile); }; });

@@ -70,8 +70,8 @@ WriteBatch Store::begin_write() {
                         false);
   }
   if (!s.env) {
-    return failed_batch(&s, make_error(ErrorKind::unavailable, "state store '" + s.options.dir.string() + "' is not open"),
-                        false);
+    return failed_batch(
+        &s, make_error(ErrorKind::unavailable, "state store '" + s.options.dir.string() + "' is not open"), false);
   }
   if (s.batch_open) {
     return failed_batch(&s, make_error(ErrorKind::invalid_input, "state store '" + s.options.dir.string() +

@@ -171,4 +171,10 @@ Result<std::shared_ptr<StoreEnv>> open_store_env(const std::filesystem::path& di
   return env;
 }
 
+bool store_env_open_in_process(const std::filesystem::path& dir) {
+  std::lock_guard lock(registry_mutex());
+  auto it = registry().find(registry_key(dir));
+  return it != registry().end() && it->second.pid == ::getpid() && !it->second.env.expired();
+}
+
 }  // namespace ws

@@ -41,4 +41,7 @@ struct StoreEnv {
 Result<std::shared_ptr<StoreEnv>> open_store_env(const std::filesystem::path& dir, bool writable, size_t map_size,
                                                  int schema_version);
 
+// Whether this process has the environment of `dir` open (a Store of it is alive).
+bool store_env_open_in_process(const std::filesystem::path& dir);
+
 }  // namespace ws

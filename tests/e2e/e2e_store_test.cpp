@@ -1,6 +1,6 @@
 // The state store under a running ws-reconciler: a map too small for an import fails it clearly,
 // the reconciler keeps answering and shows the failure in db:stats, and once config.yaml gives
-// it room the same process imports again.
+// it room the same process imports again. state:restore is refused while it runs.
 #include <catch2/catch.hpp>
 
 #include "e2e_fakes.h"
@@ -25,8 +25,9 @@ json stats_of(const DataFolder& folder) {
 TEST_CASE("a reconciler whose map fills up reports it, keeps answering, and imports again once config.yaml gives room",
           "[e2e][store]") {
   // About 2,500 records: several MiB of state, far over a 1 MiB map.
-  auto fakes = FakeSet::start({{"plex", "plex", {"--state-seed", "1", "--watched", "30"}}},
-                              {"--catalog", "11", "--movies", "1500", "--shows", "10", "--seasons", "4", "--episodes", "25"});
+  auto fakes = FakeSet::start(
+      {{"plex", "plex", {"--state-seed", "1", "--watched", "30"}}},
+      {"--catalog", "11", "--movies", "1500", "--shows", "10", "--seasons", "4", "--episodes", "25"});
   DataFolder folder("mapfull");
   folder.write_servers(fakes.servers());
   folder.write_config("store:\n  map_size: 1M\n");
@@ -49,6 +50,12 @@ TEST_CASE("a reconciler whose map fills up reports it, keeps answering, and impo
   CHECK_THAT(stats.at("store").at("error").get<std::string>(), Catch::Contains("is full"));
   const auto text = folder.watchstate({"db:stats"});
   CHECK_THAT(text.out, Catch::Contains("FAILED") && Catch::Contains("store.map_size"));
+
+  // The whole state cannot be replaced under it.
+  auto restore = folder.watchstate({"state:restore", (folder.root() / "config" / "servers.yaml").string()});
+  CHECK(restore.exit_code == 1);
+  CHECK_THAT(restore.err, Catch::Contains("stop the reconciler") &&
+                              Catch::Contains("(pid " + std::to_string(reconciler) + ")"));
 
   // More room in config.yaml; the same process imports everything at its next request.
   folder.write_config("store:\n  map_size: 64M\n");

@@ -158,6 +158,7 @@ class Store {
   struct Impl;  // internal to the store (reconciler/store_impl.h)
 
  private:
+  friend class StoreReplacement;  // builds a store with unsynced commits, then syncs it once
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
