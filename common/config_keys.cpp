@@ -198,11 +198,18 @@ std::vector<KeySpec> build() {
        endpoint(&EndpointsConfig::events)},
       {doc("endpoints.control", e.control, "tcp://, ipc:// or inproc:// endpoint", "reconciler ROUTER the CLI talks to"),
        endpoint(&EndpointsConfig::control)},
+      {doc("endpoints.max_message", "16M", "1M..1G (K, M and G suffixes accepted)",
+           "largest message a process accepts (ZMQ_MAXMSGSIZE); a larger one is dropped with its connection"),
+       bytes_in(uint64_t(1) << 20, uint64_t(1) << 30, "1M..1G",
+                [](AppConfig& c) -> size_t& { return c.endpoints.max_message; })},
       {doc("jobs.lease", format_duration(seconds(d.job_lease_s)), "5s..1h",
            "a job not finished within this goes to another worker"),
        seconds_in(seconds(5), hours(1), &AppConfig::job_lease_s)},
       {doc("jobs.max_attempts", std::to_string(d.job_max_attempts), "1..100", "a job failing this often is recorded failed"),
        int_in(1, 100, &AppConfig::job_max_attempts)},
+      {doc("jobs.queue_timeout", format_duration(seconds(d.job_queue_timeout_s)), "1s..1h",
+           "a queued job that no connected worker can take fails after this, naming what is missing"),
+       seconds_in(seconds(1), hours(1), &AppConfig::job_queue_timeout_s)},
   };
 }
 

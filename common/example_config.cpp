@@ -74,9 +74,11 @@ endpoints:
   workers: 'tcp://127.0.0.1:5560'
   events: 'tcp://127.0.0.1:5561'
   control: 'tcp://127.0.0.1:5562'
+  max_message: 16M                  # largest message a process accepts
 jobs:
   lease: 60s
   max_attempts: 3
+  queue_timeout: 60s                # a job no connected worker can take fails after this
 store:
   map_size: 8G                      # the state's ceiling (LMDB map size); K, M, G, T suffixes
 )";

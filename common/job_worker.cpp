@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ws/message_fields.h"
 #include "ws/zmq_channel.h"
 
 namespace ws {
@@ -124,7 +125,7 @@ class JobWorker::Session {
   bool connect() {
     try {
       socket_.emplace(w_.context_, zmq::socket_type::dealer);
-      socket_->set(zmq::sockopt::linger, 0);
+      configure_socket(*socket_, w_.options_.max_message);
       socket_->connect(w_.options_.endpoint);
     } catch (const zmq::error_t& e) {
       spdlog::error("{}: cannot connect to {}: {}", w_.options_.name, w_.options_.endpoint, e.what());
@@ -233,23 +234,29 @@ class JobWorker::Session {
     if (!envelope.message) {
       const std::string& error = envelope.message.error().message;
       spdlog::warn("{}: refused a message from the broker: {}", w_.options_.name, error);
-      // An ack is never answered, not even a malformed one (decode errors start with the type),
-      // so two peers can never bounce refusals back and forth.
-      if (error.rfind(std::string(protocol::kAck) + ":", 0) != 0) refuse("", error, false);
+      // An ack is never answered, not even a malformed one, so two peers can never bounce
+      // refusals back and forth.
+      if (envelope.answerable()) refuse("", error, false);
       return;
     }
     const Message& message = *envelope.message;
     if (message.type == protocol::kHeartbeat) return;
     if (message.type == protocol::kAck) {
-      const auto& b = message.body;
-      if (b.value("ok", true)) return;
-      const bool fatal = b.value("fatal", false);
-      const std::string error = b.value("error", std::string("(no reason given)"));
+      MessageFields fields(message.type, message.body);
+      const bool ok = fields.boolean_or("ok", true);
+      const bool fatal = fields.boolean_or("fatal", false);
+      const std::string error = fields.string_or("error", "(no reason given)");
+      const std::string ref = fields.string_or("ref", "");
+      if (!fields.ok()) {  // never answered, and nothing to act on
+        spdlog::warn("{}: dropped a malformed ack from the broker: {}", w_.options_.name, fields.error());
+        return;
+      }
+      if (ok) return;
       if (fatal) {
         spdlog::error("{}: the broker refused us for good: {}; stopping", w_.options_.name, error);
         w_.stop();
       } else {
-        spdlog::warn("{}: the broker refused message {}: {}", w_.options_.name, b.value("ref", std::string()), error);
+        spdlog::warn("{}: the broker refused message {}: {}", w_.options_.name, ref, error);
       }
       return;
     }

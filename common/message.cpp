@@ -5,6 +5,8 @@
 #include <atomic>
 #include <random>
 
+#include "msgpack_shape.h"
+
 namespace ws {
 namespace {
 
@@ -41,20 +43,33 @@ EncodedMessage encode_message(const Message& message) {
   return out;
 }
 
-Result<Message> decode_message(std::string_view type_frame, std::string_view body_frame) {
-  std::string type(type_frame);
-  if (!is_known_message_type(type))
-    return make_error(ErrorKind::invalid_input, "unknown message type '" + type.substr(0, 64) + "'");
+Result<Message> decode_message(std::string_view type_frame, std::string_view body_frame, const DecodeLimits& limits) {
+  std::string type(type_frame.substr(0, 64));
+  if (!is_known_message_type(type_frame)) {
+    for (auto& c : type)
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';  // log-safe
+    return make_error(ErrorKind::invalid_input, "unknown message type '" + type + "'");
+  }
+  if (body_frame.size() > limits.max_bytes)
+    return make_error(ErrorKind::invalid_input, type + ": body of " + std::to_string(body_frame.size()) +
+                                                    " bytes is over the limit of " + std::to_string(limits.max_bytes) +
+                                                    " (endpoints.max_message)");
+  // The shape first: nlohmann's reader recurses once per nesting level.
+  if (auto shape = check_msgpack_shape(body_frame, limits.max_depth); !shape)
+    return make_error(ErrorKind::invalid_input, type + ": body is not a MessagePack object: " + shape.error().message);
   nlohmann::json body = nlohmann::json::from_msgpack(body_frame, true, false);
   if (body.is_discarded() || !body.is_object())
     return make_error(ErrorKind::invalid_input, type + ": body is not a MessagePack object");
   auto v = body.find("v");
   if (v == body.end() || !v->is_number_integer())
     return make_error(ErrorKind::invalid_input, type + ": body has no schema version 'v'");
-  if (v->get<int>() != kMessageSchemaVersion)
-    return make_error(ErrorKind::invalid_input, type + ": schema version " + std::to_string(v->get<int>()) +
+  if (*v != kMessageSchemaVersion) {
+    const std::string version = v->is_number_unsigned() ? std::to_string(v->get<uint64_t>())
+                                                        : std::to_string(v->get<int64_t>());
+    return make_error(ErrorKind::invalid_input, type + ": schema version " + version +
                                                     " is not supported (this build speaks " +
                                                     std::to_string(kMessageSchemaVersion) + ")");
+  }
   auto id = body.find("id");
   if (id == body.end() || !id->is_string() || id->get_ref<const std::string&>().empty())
     return make_error(ErrorKind::invalid_input, type + ": body has no 'id'");

@@ -18,6 +18,7 @@ JobWorkerOptions worker_options(const ExporterOptions& options) {
   w.name = options.name;
   w.servers = options.servers;
   w.heartbeat = options.heartbeat;
+  w.max_message = options.config.endpoints.max_message;
   return w;
 }
 

@@ -15,6 +15,7 @@ JobWorkerOptions worker_options(const FetcherOptions& options) {
   w.name = options.name;
   w.servers = options.servers;
   w.heartbeat = options.heartbeat;
+  w.max_message = options.config.endpoints.max_message;
   return w;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ws/protocol.h"
 #include "ws/result.h"
 
 namespace ws {
@@ -51,6 +52,7 @@ struct EndpointsConfig {
   std::string workers = "tcp://127.0.0.1:5560";  // ROUTER for fetchers and exporters
   std::string events = "tcp://127.0.0.1:5561";   // ROUTER for ingest
   std::string control = "tcp://127.0.0.1:5562";  // ROUTER for the CLI
+  size_t max_message = protocol::kDefaultMaxMessage;  // bytes; ZMQ_MAXMSGSIZE on every socket
 };
 
 struct StoreConfig {
@@ -74,6 +76,7 @@ struct AppConfig {
   EndpointsConfig endpoints;
   int job_lease_s = 60;
   int job_max_attempts = 3;
+  int job_queue_timeout_s = 60;          // a job no connected worker can take fails after this
   StoreConfig store;
 };
 

@@ -62,6 +62,7 @@ struct JobWorkerOptions {
   int liveness = protocol::kLiveness;  // heartbeat intervals of broker silence before reconnecting
   std::chrono::milliseconds reconnect_initial{1000};  // first backoff; doubles per failed try
   std::chrono::milliseconds reconnect_max{32000};
+  size_t max_message = protocol::kDefaultMaxMessage;  // config.yaml endpoints.max_message (ZMQ_MAXMSGSIZE)
 };
 
 // Runs one job. ok → `job.done {job, attempt, result}`; error → `job.failed {job, attempt, error,

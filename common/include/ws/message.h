@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ws/protocol.h"
 #include "ws/result.h"
 
 namespace ws {
@@ -30,9 +31,18 @@ bool is_known_message_type(std::string_view type);
 
 EncodedMessage encode_message(const Message& message);
 
-// Refuses unknown types, bodies that are not MessagePack objects, a missing or different `v`,
-// and a missing `id`, each with a sentence naming what was wrong.
-Result<Message> decode_message(std::string_view type_frame, std::string_view body_frame);
+// What decode_message accepts at most (docs/protocol.md "Limits").
+struct DecodeLimits {
+  size_t max_bytes = protocol::kDefaultMaxMessage;  // config.yaml endpoints.max_message
+  int max_depth = protocol::kMaxMessageDepth;
+};
+
+// Refuses unknown types, a body over `limits.max_bytes`, bodies that are not exactly one
+// MessagePack object nested at most `limits.max_depth` deep (checked before any recursive
+// decoding), a missing or different `v`, and a missing `id`, each with a sentence that starts
+// with the type (when it is a known one) and says what was wrong. Never throws on any input.
+Result<Message> decode_message(std::string_view type_frame, std::string_view body_frame,
+                               const DecodeLimits& limits = {});
 
 // JSON text of a message for `--debug` dumps and logs.
 std::string debug_text(const Message& message);

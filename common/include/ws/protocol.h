@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string_view>
 
 namespace ws::protocol {
@@ -29,6 +30,18 @@ inline constexpr std::string_view kServiceExport = "export";
 // kLiveness intervals is dead (zguide Paranoid Pirate).
 inline constexpr std::chrono::milliseconds kHeartbeatInterval{1000};
 inline constexpr int kLiveness = 3;
+
+// Limits of what a peer may send (docs/protocol.md "Limits"). The size is config.yaml
+// `endpoints.max_message` (this is its default) and ZMQ_MAXMSGSIZE on every socket; the depth is
+// fixed: our deepest message (job.export: body, actions, action, item, guids) nests 5 levels, and
+// the decoder must never recurse as deep as a hostile body asks (nlohmann's reader recurses once
+// per level).
+inline constexpr size_t kDefaultMaxMessage = size_t{16} << 20;
+inline constexpr int kMaxMessageDepth = 32;
+
+// Control requests that may wait behind the running one; beyond this a request is refused (a
+// queue that grows without bound only hides that the work never gets done).
+inline constexpr size_t kMaxQueuedRequests = 16;
 
 // Embedded-mode endpoints.
 inline constexpr std::string_view kInprocWorkers = "inproc://ws-workers";
