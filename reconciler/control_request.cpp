@@ -2,24 +2,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ws/message_fields.h"
+#include "ws/protocol.h"
+
 namespace ws {
 
 Result<ControlRequest> parse_control_request(const nlohmann::json& body) {
+  MessageFields fields(std::string(protocol::kCtlRequest), body);
   ControlRequest r;
-  try {
-    r.ref = body.value("id", std::string{});
-    r.command = body.value("command", std::string{});
-    if (r.command != "import" && r.command != "export" && r.command != "status")
-      return make_error(ErrorKind::invalid_input,
-                        "ctl.request: command '" + r.command + "' is not one of import, export, status");
-    if (auto it = body.find("servers"); it != body.end() && !it->is_null())
-      r.servers = it->get<std::vector<std::string>>();
-    r.full = body.value("full", false);
-    r.dry_run = body.value("dry_run", false);
-    r.force = body.value("force", false);
-  } catch (const nlohmann::json::exception& e) {
-    return make_error(ErrorKind::invalid_input, std::string("ctl.request: ") + e.what());
-  }
+  r.ref = fields.string_or("id", "");
+  r.command = fields.string("command");
+  r.servers = fields.strings_or_empty("servers");
+  r.full = fields.boolean_or("full", false);
+  r.dry_run = fields.boolean_or("dry_run", false);
+  r.force = fields.boolean_or("force", false);
+  if (fields.ok() && r.command != "import" && r.command != "export" && r.command != "status")
+    fields.invalid("command", "is '" + r.command.substr(0, 32) + "', not one of import, export, status");
+  if (!fields.ok()) return fields.as_error();
   return r;
 }
 

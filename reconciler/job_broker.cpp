@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
-#include <optional>
+#include <map>
 #include <random>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
+#include "ws/message_fields.h"
 #include "ws/protocol.h"
 
 namespace ws {
@@ -16,27 +17,17 @@ namespace {
 
 using nlohmann::json;
 
-std::optional<std::string> get_string(const json& body, const char* key) {
-  auto it = body.find(key);
-  if (it == body.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
+// The body's `id`, when it has a string one: the `ref` of a refusal.
+std::string id_of(const json& body) {
+  auto it = body.find("id");
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::optional<int64_t> get_int(const json& body, const char* key) {
-  auto it = body.find(key);
-  if (it == body.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<int64_t>();
-}
-
-// Routing ids are often binary (ZeroMQ's default is 5 random bytes): log them as hex.
-std::string hex_peer(const std::string& peer) {
-  std::string out = "peer ";
-  char buf[3];
-  for (size_t i = 0; i < peer.size() && i < 16; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned char>(peer[i]));
-    out += buf;
-  }
-  return out;
+// What a person starts to serve a service.
+std::string worker_program(const std::string& service) {
+  if (service == protocol::kServiceFetch) return "ws-fetcher";
+  if (service == protocol::kServiceExport) return "ws-exporter";
+  return "worker for '" + service + "'";
 }
 
 std::string random_prefix() {
@@ -55,12 +46,17 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 }  // namespace
 
 JobBroker::JobBroker(zmq::socket_t& workers, Options options, std::function<Clock::time_point()> now)
-    : socket_(workers), options_(options), now_(std::move(now)), message_prefix_(random_prefix()) {
+    : socket_(workers),
+      options_(std::move(options)),
+      now_(std::move(now)),
+      message_prefix_(random_prefix()),
+      refusals_("workers", [this] { return now_(); }) {
   if (options_.heartbeat_interval.count() <= 0)
     throw std::invalid_argument("job broker: heartbeat_interval must be > 0 ms");
   if (options_.liveness < 1) throw std::invalid_argument("job broker: liveness must be >= 1");
   if (options_.lease.count() <= 0) throw std::invalid_argument("job broker: lease must be > 0 ms");
   if (options_.max_attempts < 1) throw std::invalid_argument("job broker: max_attempts must be >= 1");
+  if (options_.queue_timeout.count() <= 0) throw std::invalid_argument("job broker: queue_timeout must be > 0 ms");
   if (!now_) throw std::invalid_argument("job broker: the clock must be set");
 }
 
@@ -70,6 +66,7 @@ void JobBroker::submit(Job job) {
   if (!job_ids_.insert(job.id).second)
     throw std::invalid_argument("job broker: job '" + job.id + "' is already queued or in flight");
   spdlog::debug("job {} queued for {} (server '{}')", job.id, job.service, job.server);
+  job.served_at = now_();
   queues_[job.service].push_back(std::move(job));
 }
 
@@ -80,57 +77,49 @@ std::vector<BrokerEvent> JobBroker::handle(const Envelope& envelope) {
 
   if (!envelope.message) {
     const std::string& error = envelope.message.error().message;
-    spdlog::warn("workers socket: refused a message from {}: {}", hex_peer(peer), error);
-    // decode_message names the type first ("ack: ..."): never answer an ack, not even a bad one.
-    if (error.rfind(std::string(protocol::kAck) + ":", 0) == 0) return events;
-    // The Envelope keeps only the sentence; decode_message words every version refusal with
-    // "schema version", and a peer speaking another schema should not go on (protocol "Errors").
+    // Never answer an ack, not even a bad one (docs/protocol.md "Errors").
+    if (!envelope.answerable()) {
+      refusals_.refused(peer, "a malformed ack (dropped)", error);
+      return events;
+    }
+    refusals_.refused(peer, "an undecodable message", error);
+    // decode_message words every version refusal with "schema version", and a peer speaking
+    // another schema should not go on (protocol "Errors").
     bool fatal = error.find("schema version") != std::string::npos;
     refuse(peer, "", error, fatal, events);
     return events;
   }
 
   const Message& message = envelope.message.value();
-  try {
-    if (message.type == protocol::kWorkerReady) {
-      on_ready(peer, message, events);
-    } else if (message.type == protocol::kHeartbeat) {
-      if (!workers_.count(peer))  // see the header: silence makes the worker say ready again
-        spdlog::debug("heartbeat from unknown {} not answered", hex_peer(peer));
-    } else if (message.type == protocol::kBatchItems || message.type == protocol::kJobDone ||
-               message.type == protocol::kJobFailed) {
-      on_job_message(peer, message, events);
-    } else if (message.type == protocol::kAck) {
-      on_ack(peer, message, events);
-    } else {
-      spdlog::warn("workers socket: refused {} from {}: not a worker message", message.type, hex_peer(peer));
-      refuse(peer, get_string(message.body, "id").value_or(""),
-             message.type + " is not accepted on the workers endpoint", false, events);
-    }
-  } catch (const json::exception& e) {  // a field of an unexpected shape: refuse, never crash
-    spdlog::warn("workers socket: refused {} from {}: {}", message.type, hex_peer(peer), e.what());
-    refuse(peer, get_string(message.body, "id").value_or(""),
-           message.type + ": a field has the wrong type", false, events);
+  if (message.type == protocol::kWorkerReady) {
+    on_ready(peer, message, events);
+  } else if (message.type == protocol::kHeartbeat) {
+    if (!workers_.count(peer))  // see the header: silence makes the worker say ready again
+      spdlog::debug("heartbeat from unknown {} not answered", describe_peer(peer));
+  } else if (message.type == protocol::kBatchItems || message.type == protocol::kJobDone ||
+             message.type == protocol::kJobFailed) {
+    on_job_message(peer, message, events);
+  } else if (message.type == protocol::kAck) {
+    on_ack(peer, message, events);
+  } else {
+    refusals_.refused(peer, message.type, "not a worker message");
+    refuse(peer, id_of(message.body), message.type + " is not accepted on the workers endpoint", false, events);
   }
   return events;
 }
 
 void JobBroker::on_ready(const std::string& peer, const Message& message, Events& events) {
-  const json& body = message.body;
-  const std::string ref = get_string(body, "id").value_or("");
-  auto name = get_string(body, "worker");
-  auto serves = get_string(body, "serves");
-  if (!name || name->empty()) return refuse(peer, ref, "worker.ready: missing 'worker'", false, events);
-  if (!serves || (*serves != protocol::kServiceFetch && *serves != protocol::kServiceExport))
-    return refuse(peer, ref, "worker.ready: 'serves' must be \"fetch\" or \"export\"", false, events);
-  std::set<std::string> servers;
-  if (auto it = body.find("servers"); it != body.end() && !it->is_null()) {
-    if (!it->is_array()) return refuse(peer, ref, "worker.ready: 'servers' must be a list of names", false, events);
-    for (const auto& s : *it) {
-      if (!s.is_string()) return refuse(peer, ref, "worker.ready: 'servers' must be a list of names", false, events);
-      servers.insert(s.get<std::string>());
-    }
+  MessageFields fields(message.type, message.body);
+  const std::string name = fields.string("worker");
+  const std::string serves = fields.string("serves");
+  const auto listed = fields.strings_or_empty("servers");
+  if (fields.ok() && serves != protocol::kServiceFetch && serves != protocol::kServiceExport)
+    fields.invalid("serves", "must be \"fetch\" or \"export\"");
+  if (!fields.ok()) {
+    refusals_.refused(peer, message.type, fields.error());
+    return refuse(peer, id_of(message.body), fields.error(), false, events);
   }
+  std::set<std::string> servers(listed.begin(), listed.end());
 
   const auto now = now_();
   auto existing = workers_.find(peer);
@@ -140,14 +129,14 @@ void JobBroker::on_ready(const std::string& peer, const Message& message, Events
     existing = workers_.end();
   }
   if (existing == workers_.end()) {
-    spdlog::info("worker {} ready for {}{}", *name, *serves,
+    spdlog::info("worker {} ready for {}{}", name, serves,
                  servers.empty() ? std::string(" (any server)") : " (" + std::to_string(servers.size()) + " servers)");
   } else {
-    spdlog::debug("worker {} said ready again", *name);
+    spdlog::debug("worker {} said ready again", name);
   }
   Worker& w = workers_[peer];
-  w.name = *name;
-  w.service = *serves;
+  w.name = name;
+  w.service = serves;
   w.servers = std::move(servers);
   w.job.clear();
   w.last_heard = now;
@@ -157,65 +146,108 @@ void JobBroker::on_ready(const std::string& peer, const Message& message, Events
 
 void JobBroker::on_job_message(const std::string& peer, const Message& message, Events& events) {
   const json& body = message.body;
-  auto job_id = get_string(body, "job");
-  auto attempt = get_int(body, "attempt");
-  if (!job_id || !attempt)
-    return refuse(peer, get_string(body, "id").value_or(""), message.type + ": missing 'job' or 'attempt'", false,
-                  events);
-  auto f = in_flight_.find(*job_id);
-  if (f == in_flight_.end() || f->second.peer != peer || f->second.job.attempts != *attempt) {
-    spdlog::debug("{} for job {} attempt {} is stale: dropped", message.type, *job_id, *attempt);
+  MessageFields fields(message.type, body);
+  const std::string job_id = fields.string("job");
+  const int64_t attempt = fields.integer("attempt", 1, std::numeric_limits<int>::max());
+  if (!fields.ok()) {
+    refusals_.refused(peer, message.type, fields.error());
+    return refuse(peer, id_of(body), fields.error(), false, events);
+  }
+  auto f = in_flight_.find(job_id);
+  if (f == in_flight_.end() || f->second.peer != peer || f->second.job.attempts != attempt) {
+    spdlog::debug("{} for job {} attempt {} is stale: dropped", message.type, job_id, attempt);
     return;
   }
+  auto worker = workers_.find(peer);
+  const std::string who = worker == workers_.end() ? describe_peer(peer) : "worker " + worker->second.name;
 
   if (message.type == protocol::kBatchItems) {
+    fields.require("items");
+    (void)fields.list_or_empty("items");
+    if (!fields.ok()) {
+      // The worker still runs the job: drop it (it re-registers once it hears silence), so no
+      // other job is given to a worker that is busy.
+      // (The refusal last: a failed send drops the worker too, and `f` must still be valid.)
+      refusals_.refused(peer, message.type, fields.error());
+      drop_worker(peer, who + " sent a malformed batch: " + fields.error(), events);
+      return refuse(peer, id_of(body), fields.error(), false, events);
+    }
     f->second.deadline = now_() + options_.lease;
     events.push_back({BrokerEvent::Kind::batch, f->second.job, body});
     return;
   }
-  Job job = f->second.job;
-  finish(f);
+
   if (message.type == protocol::kJobDone) {
-    auto result = body.find("result");
+    const json& result = fields.map("result");
+    if (fields.ok() && options_.check_result) {
+      if (auto checked = options_.check_result(f->second.job, result); !checked) fields.fail(checked.error().message);
+    }
+    if (!fields.ok()) {
+      refusals_.refused(peer, "a malformed job.done", fields.error());
+      fail_attempt(f, who + " sent a malformed result: " + fields.error(), events);
+      return refuse(peer, id_of(body), fields.error(), false, events);
+    }
+    Job job = f->second.job;
+    finish(f);
     spdlog::debug("job {} done (attempt {})", job.id, job.attempts);
     job_ids_.erase(job.id);
-    events.push_back({BrokerEvent::Kind::done, std::move(job), result == body.end() ? json::object() : *result});
+    events.push_back({BrokerEvent::Kind::done, std::move(job), result});
     return;
   }
-  // job.failed
-  job.last_error = get_string(body, "error").value_or("the worker reported a failure without a reason");
-  auto retryable = body.find("retryable");
-  bool retry = retryable == body.end() || !retryable->is_boolean() || retryable->get<bool>();
-  spdlog::debug("job {} attempt {} failed ({}): {}", job.id, job.attempts, retry ? "retryable" : "final",
-                job.last_error);
+
+  // job.failed: a failure however it is worded; a malformed one may be retried.
+  std::string error = fields.string_or("error", "the worker reported a failure without a reason");
+  bool retry = fields.boolean_or("retryable", true);
+  if (!fields.ok()) {
+    refusals_.refused(peer, "a malformed job.failed", fields.error());
+    error = who + " sent a malformed failure: " + fields.error();
+    retry = true;
+  }
+  spdlog::debug("job {} attempt {} failed ({}): {}", job_id, attempt, retry ? "retryable" : "final", error);
   if (!retry) {
+    Job job = f->second.job;
+    finish(f);
+    job.last_error = error;
     job_ids_.erase(job.id);
-    json error{{"error", job.last_error}};
-    events.push_back({BrokerEvent::Kind::failed, std::move(job), std::move(error)});
+    json failed{{"error", job.last_error}};
+    events.push_back({BrokerEvent::Kind::failed, std::move(job), std::move(failed)});
     return;
   }
+  fail_attempt(f, error, events);
+  if (!fields.ok()) refuse(peer, id_of(body), fields.error(), false, events);
+}
+
+void JobBroker::fail_attempt(std::unordered_map<std::string, InFlight>::iterator in_flight, const std::string& error,
+                             Events& events) {
+  Job job = in_flight->second.job;
+  finish(in_flight);
+  job.last_error = error;
   requeue_or_fail(std::move(job), false, events);
 }
 
 void JobBroker::on_ack(const std::string& peer, const Message& message, Events& events) {
-  const json& body = message.body;
-  auto ok = body.find("ok");
-  if (ok != body.end() && ok->is_boolean() && ok->get<bool>()) return;
-  auto error = get_string(body, "error").value_or("(no reason given)");
-  auto fatal_it = body.find("fatal");
-  bool fatal = fatal_it != body.end() && fatal_it->is_boolean() && fatal_it->get<bool>();
-  auto ref = get_string(body, "ref").value_or("");
+  MessageFields fields(message.type, message.body);
+  fields.require("ok");
+  const bool ok = fields.boolean_or("ok", false);
+  const std::string error = fields.string_or("error", "(no reason given)");
+  const bool fatal = fields.boolean_or("fatal", false);
+  const std::string ref = fields.string_or("ref", "");
+  if (!fields.ok()) {  // never answered (see the header); nothing to act on either
+    refusals_.refused(peer, "a malformed ack (dropped)", fields.error());
+    return;
+  }
+  if (ok) return;
   auto w = workers_.find(peer);
-  const std::string who = w == workers_.end() ? hex_peer(peer) : "worker " + w->second.name;
+  if (w == workers_.end()) {  // nothing of ours to fail; a stranger's refusals are rate-limited
+    refusals_.refused(peer, "an ack from an unknown peer (dropped)", error);
+    return;
+  }
+  const std::string who = "worker " + w->second.name;
   spdlog::warn("{} refused a message{}: {}", who, fatal ? " (fatal)" : "", error);
-  if (w == workers_.end()) return;
   if (fatal) return drop_worker(peer, who + " refused the job: " + error, events);
   auto f = w->second.job.empty() ? in_flight_.end() : in_flight_.find(w->second.job);
   if (f == in_flight_.end() || ref.empty() || f->second.message_id != ref) return;
-  Job job = f->second.job;
-  job.last_error = who + " refused the job: " + error;
-  finish(f);
-  requeue_or_fail(std::move(job), false, events);
+  fail_attempt(f, who + " refused the job: " + error, events);
 }
 
 void JobBroker::refuse(const std::string& peer, const std::string& ref, const std::string& error, bool fatal,
@@ -229,6 +261,16 @@ std::vector<BrokerEvent> JobBroker::tick() {
   const auto now = now_();
   const auto silence = options_.heartbeat_interval * options_.liveness;
 
+  // Before dropping anyone: a job whose worker is merely busy has been served until now.
+  std::map<std::pair<std::string, std::string>, bool> servable;  // (service, server)
+  for (auto& [service, queue] : queues_) {
+    for (auto& job : queue) {
+      auto [it, fresh] = servable.try_emplace({service, job.server}, false);
+      if (fresh) it->second = can_be_served(job);
+      if (it->second) job.served_at = now;
+    }
+  }
+
   std::vector<std::pair<std::string, std::string>> doomed;  // peer, reason
   for (const auto& [peer, w] : workers_)
     if (now - w.last_heard >= silence)
@@ -236,7 +278,7 @@ std::vector<BrokerEvent> JobBroker::tick() {
   for (const auto& [id, f] : in_flight_)
     if (now >= f.deadline)
       doomed.emplace_back(f.peer, "lease of " + seconds_text(options_.lease) + " expired on worker " +
-                                      (workers_.count(f.peer) ? workers_.at(f.peer).name : hex_peer(f.peer)));
+                                      (workers_.count(f.peer) ? workers_.at(f.peer).name : describe_peer(f.peer)));
   for (const auto& [peer, reason] : doomed) {
     if (!workers_.count(peer)) continue;  // both silent and expired
     spdlog::info("{}: worker dropped", reason);
@@ -259,7 +301,56 @@ std::vector<BrokerEvent> JobBroker::tick() {
     }
   }
   if (lost) dispatch(events);  // its job may go to another idle worker right away
+  expire_unserved(events);
   return events;
+}
+
+void JobBroker::expire_unserved(Events& events) {
+  const auto now = now_();
+  for (auto& [service, queue] : queues_) {
+    for (auto it = queue.begin(); it != queue.end();) {
+      if (now - it->served_at < options_.queue_timeout || can_be_served(*it)) {
+        ++it;
+        continue;
+      }
+      Job job = std::move(*it);
+      it = queue.erase(it);
+      job.last_error = missing_worker(job) + " (the job waited " + seconds_text(options_.queue_timeout) + ")";
+      spdlog::warn("job {} failed: {}", job.id, job.last_error);
+      job_ids_.erase(job.id);
+      json error{{"error", job.last_error}};
+      events.push_back({BrokerEvent::Kind::failed, std::move(job), std::move(error)});
+    }
+  }
+}
+
+bool JobBroker::can_be_served(const Job& job) const {
+  return std::any_of(workers_.begin(), workers_.end(), [&](const auto& w) {
+    return w.second.service == job.service && (w.second.servers.empty() || w.second.servers.count(job.server));
+  });
+}
+
+std::string JobBroker::missing_worker(const Job& job) const {
+  const std::string program = worker_program(job.service);
+  std::set<std::string> listed;
+  for (const auto& [peer, w] : workers_)
+    if (w.service == job.service) listed.insert(w.servers.begin(), w.servers.end());
+  std::string out = "no " + program + " is connected for server " + job.server;
+  if (!listed.empty()) {
+    std::string names;
+    for (const auto& s : listed) names += (names.empty() ? "" : ", ") + s;
+    out += " (the connected ones take only " + names + ")";
+  }
+  return out;
+}
+
+std::string JobBroker::waiting_for(const std::function<bool(const Job&)>& match) const {
+  for (const auto& [service, queue] : queues_)
+    for (const auto& job : queue)
+      if (match(job) && !can_be_served(job)) {
+        return "a " + worker_program(job.service) + " for " + job.server;
+      }
+  return "";
 }
 
 bool JobBroker::dispatch(Events& events) {
@@ -348,6 +439,7 @@ void JobBroker::requeue_or_fail(Job job, bool front, Events& events) {
     return;
   }
   spdlog::debug("job {} requeued after attempt {}: {}", job.id, job.attempts, job.last_error);
+  job.served_at = now_();
   auto& queue = queues_[job.service];
   if (front)
     queue.push_front(std::move(job));
@@ -402,6 +494,8 @@ std::chrono::milliseconds JobBroker::next_timeout() const {
     soonest = std::min(soonest, w.last_heard + options_.heartbeat_interval * options_.liveness);
   }
   for (const auto& [id, f] : in_flight_) soonest = std::min(soonest, f.deadline);
+  for (const auto& [service, queue] : queues_)
+    for (const auto& job : queue) soonest = std::min(soonest, job.served_at + options_.queue_timeout);
   if (soonest <= now) return std::chrono::milliseconds(0);
   return std::chrono::ceil<std::chrono::milliseconds>(soonest - now);
 }

@@ -643,3 +643,170 @@ TEST_CASE("options out of range are refused at construction", "[broker]") {
   SECTION("heartbeat") { o.heartbeat_interval = 0ms; }
   CHECK_THROWS_AS(JobBroker(router, o), std::invalid_argument);
 }
+
+TEST_CASE("a queued job that no connected worker can take fails after the queue timeout, naming what is missing",
+          "[broker][queue_timeout]") {
+  JobBroker::Options o = slow_heartbeats();
+  o.queue_timeout = 60s;
+  Harness h(o);
+  auto is_any = [](const Job&) { return true; };
+
+  SECTION("no worker of its service at all") {
+    h.submit("e1", "jf1", "export");
+    CHECK(h.broker->waiting_for(is_any) == "a ws-exporter for jf1");
+    CHECK(h.broker->next_timeout() <= 60000ms);
+    h.advance(59s);
+    h.tick();
+    CHECK(h.events.empty());
+    h.advance(1s);
+    h.tick();
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].kind == BrokerEvent::Kind::failed);
+    CHECK(h.events[0].job.id == "e1");
+    CHECK(h.events[0].body["error"] == "no ws-exporter is connected for server jf1 (the job waited 60 s)");
+    CHECK(h.broker->queued() == 0);
+    CHECK(h.broker->waiting_for(is_any).empty());
+    h.submit("e1", "jf1", "export");  // its id is free again
+  }
+  SECTION("workers of its service only for other servers") {
+    FakeWorker a(h, "exporter-a");
+    a.ready("export", {"plex", "emby"});
+    FakeWorker f(h, "fetcher-a");
+    f.ready("fetch", {"jf1"});  // another service does not count
+    h.submit("e1", "jf1", "export");
+    h.tick();
+    CHECK(a.silent());
+    h.advance(60s);
+    h.tick();
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].body["error"] ==
+          "no ws-exporter is connected for server jf1 (the connected ones take only emby, plex) (the job waited 60 s)");
+  }
+  SECTION("a worker that comes in time takes it") {
+    h.submit("j1");
+    h.advance(59s);
+    h.tick();
+    FakeWorker a(h, "fetcher-a");
+    a.ready();
+    h.tick();
+    CHECK(a.job().body["job"] == "j1");
+    h.advance(10min);
+    a.heartbeat();
+    h.tick();
+    CHECK(count(h.events, BrokerEvent::Kind::failed) == 0);
+  }
+}
+
+TEST_CASE("a job waiting only for a busy worker does not time out", "[broker][queue_timeout]") {
+  JobBroker::Options o;
+  o.queue_timeout = 5s;
+  o.lease = 1h;
+  Harness h(o);
+  FakeWorker a(h, "fetcher-a");
+  a.ready("fetch", {"plex"});
+  h.submit("j1");
+  h.submit("j2");
+  h.tick();
+  Message first = a.job();
+  for (int i = 0; i < 30; ++i) {  // 30 s busy with j1, heart-beating
+    h.advance(1s);
+    a.heartbeat();
+    h.tick();
+  }
+  CHECK(h.events.empty());
+  CHECK(h.broker->waiting_for([](const Job&) { return true; }).empty());
+  a.done(first);
+  h.tick();
+  CHECK(a.job().body["job"] == "j2");
+  SECTION("but once that worker is gone, the wait starts") {
+    h.advance(3s);  // silent for the liveness: dropped, j2 back in the queue
+    h.tick();
+    CHECK(h.broker->workers("fetch") == 0);
+    CHECK(h.broker->queued() == 1);
+    h.advance(4s);
+    h.tick();
+    CHECK(count(h.events, BrokerEvent::Kind::failed) == 0);
+    h.advance(1s);
+    h.tick();
+    REQUIRE(count(h.events, BrokerEvent::Kind::failed) == 1);
+    CHECK_THAT(h.events.back().body["error"].get<std::string>(),
+               Catch::StartsWith("no ws-fetcher is connected for server plex"));
+  }
+}
+
+TEST_CASE("a malformed result or batch fails the attempt and the job is retried", "[broker][malformed]") {
+  JobBroker::Options o = slow_heartbeats();
+  o.max_attempts = 3;
+  o.check_result = [](const Job&, const json& result) -> ws::Result<ws::Ok> {
+    if (!result.contains("libraries")) return ws::make_error(ws::ErrorKind::invalid_input, "plan: 'libraries' is missing");
+    return ws::Ok{};
+  };
+  Harness h(o);
+  FakeWorker a(h, "fetcher-a");
+  a.ready();
+  h.submit("j1");
+  h.tick();
+  Message job = a.job();
+
+  SECTION("a result the check refuses") {
+    a.done(job, {{"items", 3}});
+    auto ack = a.receive();
+    REQUIRE(ack);
+    CHECK(ack->type == "ack");
+    CHECK(ack->body["error"] == "plan: 'libraries' is missing");
+    CHECK(h.events.empty());
+    h.tick();
+    Message again = a.job();  // the worker is idle: it gets the retry
+    CHECK(again.body["attempt"] == 2);
+    a.done(again, {{"libraries", json::array()}});
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].kind == BrokerEvent::Kind::done);
+  }
+  SECTION("a result that is not a map") {
+    a.say("job.done", {{"job", "j1"}, {"attempt", 1}, {"result", "done!"}});
+    CHECK_THAT(a.receive()->body["error"].get<std::string>(), Catch::Contains("'result' must be a map"));
+    h.tick();
+    CHECK(a.job().body["attempt"] == 2);
+  }
+  SECTION("no result at all") {
+    a.say("job.done", {{"job", "j1"}, {"attempt", 1}});
+    CHECK_THAT(a.receive()->body["error"].get<std::string>(), Catch::Contains("'result' is missing"));
+  }
+  SECTION("a malformed result every time fails the job after max attempts") {
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+      if (attempt > 1) {
+        h.tick();
+        job = a.job();
+        CHECK(job.body["attempt"] == attempt);
+      }
+      a.done(job, {{"items", 1}});
+      CHECK(a.receive()->type == "ack");
+    }
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].kind == BrokerEvent::Kind::failed);
+    CHECK(h.events[0].body["error"] == "worker fetcher-a sent a malformed result: plan: 'libraries' is missing");
+  }
+  SECTION("a batch without a list of items drops the worker and requeues the job at the front") {
+    a.say("batch.items", {{"job", "j1"}, {"attempt", 1}, {"seq", 0}, {"items", "lots"}});
+    auto ack = a.receive();
+    REQUIRE(ack);
+    CHECK_THAT(ack->body["error"].get<std::string>(), Catch::Contains("'items' must be a list"));
+    CHECK(h.broker->workers("fetch") == 0);
+    CHECK(h.broker->queued() == 1);
+    CHECK(h.events.empty());
+  }
+  SECTION("a failure with mistyped fields is a retryable failure") {
+    a.say("job.failed", {{"job", "j1"}, {"attempt", 1}, {"error", 42}, {"retryable", "no"}});
+    CHECK(a.receive()->type == "ack");
+    CHECK(h.broker->queued() == 1);
+    h.tick();
+    CHECK(a.job().body["attempt"] == 2);
+  }
+  SECTION("a malformed ack is dropped: not answered, and the job stays with the worker") {
+    a.say("ack", {{"ref", job.body["id"]}, {"ok", "no"}});
+    a.say("ack", {{"ref", 7}, {"ok", false}});
+    a.say("ack", {{"ref", job.body["id"]}});
+    CHECK(a.silent());
+    CHECK(h.broker->in_flight() == 1);
+  }
+}

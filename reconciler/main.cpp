@@ -1,6 +1,7 @@
 // ws-reconciler: flags -> options -> Reconciler::create -> run() until SIGINT/SIGTERM.
 #include <atomic>
 #include <cstdio>
+#include <exception>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -11,7 +12,14 @@
 #include "ws/reconciler.h"
 #include "ws/termination.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "ws-reconciler: %s\n", message.c_str());
+  return 1;
+}
+
+int run(int argc, char** argv) {
   CLI::App app{"ws-reconciler: owns the watchstate state (LMDB), the matching rules and the job broker"};
   std::string workers, control, events;
   int verbosity = 0;
@@ -24,10 +32,7 @@ int main(int argc, char** argv) {
   ws::ReconcilerOptions options;
   options.paths = ws::DataPaths::from_environment();
   auto config = ws::load_config(options.paths.config_file());
-  if (!config) {
-    std::fprintf(stderr, "ws-reconciler: %s\n", config.error().message.c_str());
-    return 1;
-  }
+  if (!config) return fail(config.error().message);
   options.config = config->config;
   ws::setup_logging(verbosity, options.config.log_level, options.config.log_format);
   for (const auto& w : config->warnings) spdlog::warn("{}", w.message);
@@ -44,10 +49,7 @@ int main(int argc, char** argv) {
   });
   zmq::context_t context;
   auto reconciler = ws::Reconciler::create(context, options);
-  if (!reconciler) {
-    std::fprintf(stderr, "ws-reconciler: %s\n", reconciler.error().message.c_str());
-    return 1;
-  }
+  if (!reconciler) return fail(reconciler.error().message);
   running = reconciler.value().get();
   if (stop_requested) return 0;
   spdlog::info("ws-reconciler: workers {} control {} events {}", reconciler.value()->workers_endpoint(),
@@ -55,4 +57,18 @@ int main(int argc, char** argv) {
   reconciler.value()->run();
   running = nullptr;
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Inside, a failed request fails that request only; what reaches here is a start-up failure or
+  // a bug, and it still ends with a message and a non-zero exit, never an abort.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail("internal error: an unknown exception");
+  }
 }

@@ -1,5 +1,7 @@
 #include "ws/reconciler.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -7,8 +9,11 @@
 #include <spdlog/spdlog.h>
 
 #include "ws/control_request.h"
+#include "ws/disconnect_log.h"
 #include "ws/job_broker.h"
+#include "ws/job_results.h"
 #include "ws/protocol.h"
+#include "ws/refusal_log.h"
 #include "ws/request_run.h"
 #include "ws/store.h"
 #include "ws/store_recovery.h"
@@ -21,6 +26,14 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr int kMaxMessagesPerLoop = 1000;  // keeps control and ticks responsive under load
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 constexpr auto kStatusInterval = std::chrono::milliseconds(1000);  // keeps a waiting CLI's liveness
+using protocol::kMaxQueuedRequests;
+
+// The body's `id` when it has a string one: the `ref` of an answer.
+std::string ref_of(const Envelope& env) {
+  if (!env.message) return "";
+  auto it = env.message->body.find("id");
+  return it != env.message->body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 std::string bound_endpoint(zmq::socket_t& socket) { return socket.get(zmq::sockopt::last_endpoint); }
 
@@ -34,19 +47,24 @@ class Reconciler::Impl {
         workers_(context, zmq::socket_type::router),
         control_(context, zmq::socket_type::router),
         events_(context, zmq::socket_type::router),
-        broker_(workers_, broker_options()) {}
+        broker_(workers_, broker_options()),
+        worker_disconnects_(context, workers_, "workers", options_.config.endpoints.max_message, spdlog::level::info),
+        control_disconnects_(context, control_, "control", options_.config.endpoints.max_message, spdlog::level::debug),
+        event_disconnects_(context, events_, "events", options_.config.endpoints.max_message, spdlog::level::info) {}
 
   JobBroker::Options broker_options() const {
     JobBroker::Options o;
     o.lease = std::chrono::seconds(options_.config.job_lease_s);
     o.max_attempts = options_.config.job_max_attempts;
+    o.queue_timeout = std::chrono::seconds(options_.config.job_queue_timeout_s);
+    o.check_result = check_job_result;
     return o;
   }
 
   Result<Ok> bind() {
     for (auto* s : {&workers_, &control_, &events_}) {
+      configure_socket(*s, options_.config.endpoints.max_message);
       s->set(zmq::sockopt::router_mandatory, 1);
-      s->set(zmq::sockopt::linger, 0);
       s->set(zmq::sockopt::sndhwm, 100000);
       s->set(zmq::sockopt::rcvhwm, 100000);
     }
@@ -78,23 +96,60 @@ class Reconciler::Impl {
       start_run(std::move(resume), &outbox);
     }
     schedule_from(options_.now());
-    while (!stop_.load()) loop_once();
+    while (!stop_.load()) {
+      try {
+        loop_once();
+      } catch (const zmq::error_t& e) {
+        if (e.num() == ETERM) {  // the context is closing: nothing can be sent or received
+          spdlog::warn("reconciler: the zmq context was closed; stopping");
+          break;
+        }
+        on_internal_error(e.what());
+      } catch (const std::exception& e) {
+        on_internal_error(e.what());
+      }
+    }
     spdlog::debug("reconciler: stopped");
+  }
+
+  // The last resort behind the checks: a failure nobody expected fails the request it happened
+  // in, never the process.
+  void on_internal_error(const std::string& what) {
+    spdlog::error("reconciler: internal error: {}", what);
+    if (run_) run_->abort("internal error: " + what);
+  }
+
+  // Handles one message so that whatever it throws is logged and refused (an ack is never
+  // answered) and the loop goes on with the next.
+  template <typename Handle>
+  void handle_safely(zmq::socket_t& socket, RefusalLog& log, const Envelope& env, Handle&& handle) {
+    try {
+      handle();
+    } catch (const std::exception& e) {
+      log.refused(env.peer, "a message that failed internally", std::string("internal error: ") + e.what());
+      if (env.answerable()) send_refusal(socket, env.peer, ref_of(env), std::string("internal error: ") + e.what(), false);
+    }
   }
 
   void loop_once() {
     zmq::pollitem_t items[] = {{workers_.handle(), 0, ZMQ_POLLIN, 0},
                                {control_.handle(), 0, ZMQ_POLLIN, 0},
-                               {events_.handle(), 0, ZMQ_POLLIN, 0}};
+                               {events_.handle(), 0, ZMQ_POLLIN, 0},
+                               {worker_disconnects_.events().handle(), 0, ZMQ_POLLIN, 0},
+                               {control_disconnects_.events().handle(), 0, ZMQ_POLLIN, 0},
+                               {event_disconnects_.events().handle(), 0, ZMQ_POLLIN, 0}};
     auto timeout = std::min(broker_.next_timeout(), std::chrono::milliseconds(100));
-    zmq::poll(items, 3, std::max(timeout, std::chrono::milliseconds(0)));
+    zmq::poll(items, 6, std::max(timeout, std::chrono::milliseconds(0)));
+    for (auto* log : {&worker_disconnects_, &control_disconnects_, &event_disconnects_}) log->drain();
 
     std::vector<BrokerEvent> events;
     for (int n = 0; n < kMaxMessagesPerLoop; ++n) {
       auto env = receive_message(workers_, true);
       if (!env) break;
-      auto handled = broker_.handle(*env);
-      std::move(handled.begin(), handled.end(), std::back_inserter(events));
+      handle_safely(workers_, worker_refusals_, *env, [&] {
+        auto handled = broker_.handle(*env);
+        std::move(handled.begin(), handled.end(), std::back_inserter(events));
+      });
     }
     auto ticked = broker_.tick();
     std::move(ticked.begin(), ticked.end(), std::back_inserter(events));
@@ -109,13 +164,12 @@ class Reconciler::Impl {
     for (int n = 0; n < kMaxMessagesPerLoop; ++n) {
       auto env = receive_message(control_, true);
       if (!env) break;
-      on_control(*env);
+      handle_safely(control_, control_refusals_, *env, [&] { on_control(*env); });
     }
     for (int n = 0; n < kMaxMessagesPerLoop; ++n) {
       auto env = receive_message(events_, true);
       if (!env) break;
-      std::string ref = env->message ? env->message->body.value("id", "") : "";
-      send_refusal(events_, env->peer, ref, "event.webhook is not handled by this reconciler yet", false);
+      handle_safely(events_, event_refusals_, *env, [&] { on_event(*env); });
     }
 
     if (run_ && run_->finished()) finish_run();
@@ -130,20 +184,26 @@ class Reconciler::Impl {
 
   void on_control(const Envelope& env) {
     if (!env.message) {
-      spdlog::warn("control: refused a message: {}", env.message.error().message);
+      if (!env.answerable()) {
+        control_refusals_.refused(env.peer, "a malformed ack (dropped)", env.message.error().message);
+        return;
+      }
+      control_refusals_.refused(env.peer, "an undecodable message", env.message.error().message);
       send_refusal(control_, env.peer, "", env.message.error().message, false);
       return;
     }
     const auto& msg = env.message.value();
-    const std::string ref = msg.body.value("id", "");
-    if (msg.type == protocol::kHeartbeat) return;
+    const std::string ref = ref_of(env);
+    if (msg.type == protocol::kHeartbeat || msg.type == protocol::kAck) return;  // an ack is never answered
     if (msg.type != protocol::kCtlRequest) {
+      control_refusals_.refused(env.peer, msg.type, "not a control message");
       send_refusal(control_, env.peer, ref, "the control endpoint takes ctl.request, not " + msg.type, false);
       return;
     }
     auto request = parse_control_request(msg.body);
     if (!request) {
-      reply(env.peer, ref, false, request.error().message, nlohmann::json::object());
+      control_refusals_.refused(env.peer, msg.type, request.error().message);
+      send_refusal(control_, env.peer, ref, request.error().message, false);
       return;
     }
     request->peer = env.peer;
@@ -151,8 +211,37 @@ class Reconciler::Impl {
       reply(env.peer, ref, true, "", status());
       return;
     }
+    if (queue_.size() >= kMaxQueuedRequests) {
+      spdlog::warn("control: {} refused: {} requests are queued already", request->command, queue_.size());
+      reply(env.peer, ref, false,
+            "the reconciler has " + std::to_string(queue_.size()) + " requests queued already (at most " +
+                std::to_string(kMaxQueuedRequests) + "); try again once they are done",
+            nlohmann::json::object());
+      return;
+    }
     spdlog::info("control: {} requested{}", request->command, request->dry_run ? " (dry run)" : "");
     queue_.push_back(std::move(request.value()));
+  }
+
+  // Ingest's endpoint: events are not applied by this build yet, so each is refused (a malformed
+  // one with what is wrong with it); an ack is never answered.
+  void on_event(const Envelope& env) {
+    if (!env.answerable()) {
+      if (!env.message) event_refusals_.refused(env.peer, "a malformed ack (dropped)", env.message.error().message);
+      return;
+    }
+    if (!env.message) {
+      event_refusals_.refused(env.peer, "an undecodable message", env.message.error().message);
+      send_refusal(events_, env.peer, "", env.message.error().message, false);
+      return;
+    }
+    const auto& msg = env.message.value();
+    if (msg.type == protocol::kHeartbeat) return;
+    const std::string error = msg.type == protocol::kEventWebhook
+                                  ? "event.webhook is not handled by this reconciler yet"
+                                  : "the events endpoint takes event.webhook, not " + msg.type;
+    event_refusals_.refused(env.peer, msg.type, error);
+    send_refusal(events_, env.peer, ref_of(env), error, false);
   }
 
   nlohmann::json status() const {
@@ -163,7 +252,9 @@ class Reconciler::Impl {
             {"fetchers", broker_.workers(protocol::kServiceFetch)},
             {"exporters", broker_.workers(protocol::kServiceExport)},
             {"outbox", store_->outbox().size()},
-            {"store", store_health(*store_)}};
+            {"store", store_health(*store_)},
+            {"next_import", next_import_.value_or(0)},
+            {"next_export", next_export_.value_or(0)}};
   }
 
   void reply(const std::string& peer, const std::string& ref, bool ok, const std::string& error, nlohmann::json summary) {
@@ -201,6 +292,10 @@ class Reconciler::Impl {
     if (!run_ || run_->request().peer.empty() || last_progress_.is_null()) return;
     auto body = last_progress_;
     body["ref"] = run_->request().ref;
+    const RequestRun& run = *run_;
+    if (auto missing = broker_.waiting_for([&](const Job& job) { return run.owns(job); }); !missing.empty())
+      body["waiting"] = "waiting for " + missing + " (a job no connected worker can take fails after " +
+                        std::to_string(options_.config.job_queue_timeout_s) + " s)";
     send_message(control_, Message{std::string(protocol::kCtlProgress), std::move(body)}, run_->request().peer);
     last_progress_sent_ = SteadyClock::now();
   }
@@ -213,12 +308,19 @@ class Reconciler::Impl {
       if (last_progress_.is_null()) last_progress_ = {{"server", ""}, {"phase", "plan"}, {"done", 0}, {"total", 0}};
       send_progress();
     }
+    const std::string running = run_ ? run_->request().command : "";
+    size_t ahead = 0;
     for (const auto& q : queue_) {
-      if (q.peer.empty()) continue;
-      send_message(control_,
-                   Message{std::string(protocol::kCtlProgress),
-                           {{"ref", q.ref}, {"server", ""}, {"phase", "queued"}, {"done", 0}, {"total", 0}}},
-                   q.peer);
+      if (!q.peer.empty()) {
+        std::string waiting = "waiting: " + q.command + " queued" + (running.empty() ? "" : " behind " + running);
+        if (ahead > 0) waiting += " and " + std::to_string(ahead) + " queued before it";
+        send_message(control_,
+                     Message{std::string(protocol::kCtlProgress),
+                             {{"ref", q.ref}, {"server", ""}, {"phase", "queued"}, {"done", 0}, {"total", 0},
+                              {"waiting", waiting}}},
+                     q.peer);
+      }
+      ++ahead;
     }
   }
 
@@ -241,6 +343,17 @@ class Reconciler::Impl {
     auto due = [&](std::optional<int64_t>& next, std::chrono::seconds every, const char* command) {
       if (!next || now < *next) return;
       next = now + every.count();
+      // One of its kind still to do: another would only pile up behind it.
+      const bool running = run_ && run_->request().command == command;
+      const bool queued = std::any_of(queue_.begin(), queue_.end(), [&](const auto& q) { return q.command == command; });
+      if (running || queued) {
+        spdlog::info("schedule: {} is due but one is {} already; skipped", command, running ? "running" : "queued");
+        return;
+      }
+      if (queue_.size() >= kMaxQueuedRequests) {
+        spdlog::warn("schedule: {} is due but {} requests are queued; skipped", command, queue_.size());
+        return;
+      }
       ControlRequest r;
       r.command = command;
       spdlog::info("schedule: {} is due", command);
@@ -256,6 +369,12 @@ class Reconciler::Impl {
   zmq::socket_t control_;
   zmq::socket_t events_;
   JobBroker broker_;
+  RefusalLog worker_refusals_{"workers"};  // what fails internally; the broker logs its own refusals
+  RefusalLog control_refusals_{"control"};
+  RefusalLog event_refusals_{"events"};
+  DisconnectLog worker_disconnects_;  // after the sockets they watch: destroyed first
+  DisconnectLog control_disconnects_;
+  DisconnectLog event_disconnects_;
   ServersFile servers_;
   std::unique_ptr<RequestRun> run_;
   std::deque<ControlRequest> queue_;

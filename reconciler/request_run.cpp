@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ws/batch_applier.h"
+#include "ws/job_results.h"
 #include "ws/protocol.h"
 
 namespace ws {
@@ -35,6 +36,15 @@ void RequestRun::fail_request(std::string error) {
   spdlog::error("{}", error);
   error_ = std::move(error);
   phase_ = Phase::finished;
+}
+
+bool RequestRun::owns(const Job& job) const { return job.id.rfind(job_prefix_, 0) == 0; }
+
+void RequestRun::abort(const std::string& error) {
+  if (phase_ == Phase::finished) return;
+  // Its queued jobs go; what is in flight comes back later and is ignored as an earlier request's.
+  broker_.cancel_queued([this](const Job& job) { return owns(job); });
+  fail_request(error);
 }
 
 void RequestRun::add_error(const std::string& server, const std::string& error) {
@@ -134,7 +144,7 @@ void RequestRun::submit_fetch(const std::string& server, nlohmann::json body) {
 void RequestRun::on_events(std::vector<BrokerEvent>& events) {
   std::vector<const BrokerEvent*> batches;
   for (const auto& e : events) {
-    if (e.job.id.rfind(job_prefix_, 0) != 0) {
+    if (!owns(e.job)) {
       spdlog::debug("event for job {} of an earlier request ignored", e.job.id);
       continue;
     }
@@ -143,7 +153,7 @@ void RequestRun::on_events(std::vector<BrokerEvent>& events) {
   // Every batch that arrived together goes into one write transaction (DESIGN §4).
   if (!batches.empty()) apply_batches(batches);
   for (const auto& e : events) {
-    if (e.job.id.rfind(job_prefix_, 0) != 0 || e.kind == BrokerEvent::Kind::batch) continue;
+    if (!owns(e.job) || e.kind == BrokerEvent::Kind::batch) continue;
     const bool fetch = e.job.type == protocol::kJobFetch;
     if (e.kind == BrokerEvent::Kind::done) {
       if (fetch && e.job.body.value("kind", "") == "plan") {
@@ -170,26 +180,25 @@ void RequestRun::on_plan_done(const Job& job, const nlohmann::json& result) {
   const std::string& server = job.server;
   auto& summary = summary_.servers[server];
   const int64_t chunk = int64_t{options_.config.page_size} * options_.pages_per_job;
-  try {
-    for (const auto& lib : result.at("libraries")) {
-      if (lib.value("ignored", false)) continue;
-      const auto total = lib.value("total", int64_t{0});
-      summary.total += static_cast<uint64_t>(std::max<int64_t>(total, 0));
-      for (int64_t start = 0; start < total; start += chunk) {
-        submit_fetch(server, {{"server", server},
-                              {"kind", "pages"},
-                              {"library", lib.at("id")},
-                              {"library_kind", lib.value("kind", "movie")},
-                              {"start", start},
-                              {"count", std::min(chunk, total - start)},
-                              {"page_size", options_.config.page_size}});
-        ++imports_[server].outstanding;
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    std::string error = server + ": the fetcher's library plan is unreadable: " + e.what();
+  auto libraries = read_plan_result(result);  // the broker checked it; read it the same way
+  if (!libraries) {
+    std::string error = server + ": the fetcher's library plan is unreadable: " + libraries.error().message;
     on_import_job_finished(job, &error);
     return;
+  }
+  for (const auto& lib : *libraries) {
+    if (lib.ignored) continue;
+    summary.total += static_cast<uint64_t>(lib.total);
+    for (int64_t start = 0; start < lib.total; start += chunk) {
+      submit_fetch(server, {{"server", server},
+                            {"kind", "pages"},
+                            {"library", lib.id},
+                            {"library_kind", lib.kind},
+                            {"start", start},
+                            {"count", std::min(chunk, lib.total - start)},
+                            {"page_size", options_.config.page_size}});
+      ++imports_[server].outstanding;
+    }
   }
   if (progress_) progress_(server, "fetch", summary.fetched, summary.total);
   on_import_job_finished(job, nullptr);
@@ -319,7 +328,9 @@ void RequestRun::export_server(const std::string& server) {
   }
   // The outbox first: a crash after this point resumes the writes, it never forgets them.
   auto batch = store_.begin_write();
-  for (const auto& a : plan.actions) batch.outbox_put(a.key(), nlohmann::json(a).dump());
+  // (`replace`: a title from a server may hold bytes that are not UTF-8)
+  for (const auto& a : plan.actions)
+    batch.outbox_put(a.key(), nlohmann::json(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (auto c = batch.commit(); !c) {
     add_error(server, server + ": persisting the export plan failed: " + c.error().message);
     return;
@@ -355,52 +366,71 @@ void RequestRun::submit_export_jobs(const std::string& server, std::vector<Plann
 void RequestRun::on_export_done(const Job& job, const nlohmann::json& result) {
   const std::string& server = job.server;
   auto& summary = summary_.servers[server];
+  auto read = read_export_result(result, job.body);  // the broker checked it; read it the same way
+  ExportResult outcome = read ? std::move(read.value()) : ExportResult{};
+  if (!read) add_error(server, server + ": the exporter's result is unreadable: " + read.error().message);
   auto batch = store_.begin_write();
-  if (auto done = result.find("done"); done != result.end() && done->is_array()) {
-    for (const auto& d : *done) {
-      const std::string key = d.value("key", "");
-      auto it = in_flight_actions_.find(key);
-      if (it == in_flight_actions_.end()) continue;
-      const PlannedExport& a = it->second;
-      // What we wrote is now what the server has: the next import sees no change, and a later
-      // unmark there is recognised as one (DESIGN §5 "Export", rule 2).
-      if (auto record = batch.get(a.record_id)) {
-        auto& m = record->metadata[server];
-        switch (a.kind) {
-          case PlannedExportKind::play:
-            m.watched = true;
-            m.played_at = a.played_at;
-            break;
-          case PlannedExportKind::unplay:
-            m.watched = false;
-            m.played_at = 0;
-            m.progress_ms = 0;
-            break;
-          case PlannedExportKind::progress:
-            m.progress_ms = a.progress_ms;
-            break;
-        }
-        batch.put(*record);
+  for (const auto& d : outcome.done) {
+    auto it = in_flight_actions_.find(d.key);
+    if (it == in_flight_actions_.end()) continue;
+    const PlannedExport& a = it->second;
+    // What we wrote is now what the server has: the next import sees no change, and a later
+    // unmark there is recognised as one (DESIGN §5 "Export", rule 2).
+    if (auto record = batch.get(a.record_id)) {
+      auto& m = record->metadata[server];
+      switch (a.kind) {
+        case PlannedExportKind::play:
+          m.watched = true;
+          m.played_at = a.played_at;
+          break;
+        case PlannedExportKind::unplay:
+          m.watched = false;
+          m.played_at = 0;
+          m.progress_ms = 0;
+          break;
+        case PlannedExportKind::progress:
+          m.progress_ms = a.progress_ms;
+          break;
       }
-      batch.outbox_erase(key);
-      ++summary.done;
-      if (d.value("written", true)) ++summary.written;
-      in_flight_actions_.erase(it);
+      batch.put(*record);
     }
+    batch.outbox_erase(d.key);
+    ++summary.done;
+    if (d.written) ++summary.written;
+    in_flight_actions_.erase(it);
   }
-  if (auto failed = result.find("failed"); failed != result.end() && failed->is_array()) {
-    for (const auto& f : *failed) {
-      const std::string key = f.value("key", "");
-      batch.outbox_erase(key);  // lastSync does not move, so the next export plans it again
-      in_flight_actions_.erase(key);
-      ++summary.failed;
-      exports_[server].failed = true;
-      add_error(server, f.value("error", server + ": a write failed"));
+  for (const auto& f : outcome.failed) {
+    if (!in_flight_actions_.erase(f.key)) continue;
+    batch.outbox_erase(f.key);  // lastSync does not move, so the next export plans it again
+    ++summary.failed;
+    exports_[server].failed = true;
+    add_error(server, f.error.empty() ? server + ": a write failed" : f.error);
+  }
+  // Actions the answer left out are neither done nor failed: they go out again in this run, a
+  // bounded number of times, so the run never ends with entries of its own in the outbox.
+  std::vector<PlannedExport> again;
+  for (const auto& a : job.body.value("actions", nlohmann::json::array())) {
+    const std::string key = a.value("key", "");
+    auto it = in_flight_actions_.find(key);
+    if (it == in_flight_actions_.end()) continue;
+    if (++action_retries_[key] < options_.config.job_max_attempts) {
+      again.push_back(it->second);
+      continue;
     }
+    batch.outbox_erase(key);
+    in_flight_actions_.erase(it);
+    ++summary.failed;
+    exports_[server].failed = true;
+    add_error(server, server + ": export action " + key + " came back neither done nor failed " +
+                          std::to_string(action_retries_[key]) + " times; recorded as failed");
   }
   if (auto c = batch.commit(); !c) {
     exports_[server].failed = true;
     add_error(server, server + ": recording export results failed: " + c.error().message);
+  }
+  if (!again.empty()) {
+    spdlog::info("{}: {} export actions came back neither done nor failed; sending them again", server, again.size());
+    submit_export_jobs(server, std::move(again));
   }
   if (progress_) progress_(server, "export", summary.done + summary.failed, summary.planned);
   if (--exports_[server].outstanding == 0) finish_export_server(server);

@@ -21,7 +21,8 @@ struct ControlRequest {
   bool force = false;
 };
 
-// From a ctl.request body; refuses unknown commands and wrong field types with a sentence.
+// From a ctl.request body; refuses a missing or unknown command and fields of the wrong type
+// with a sentence naming the field (the reconciler answers it with `ack ok:false`).
 Result<ControlRequest> parse_control_request(const nlohmann::json& body);
 nlohmann::json control_request_body(const ControlRequest& request);
 

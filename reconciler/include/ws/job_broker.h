@@ -28,9 +28,19 @@
 //   does not know — because the broker restarted, or dropped it after a lease — hears silence,
 //   and re-registers with `worker.ready` after its liveness interval. That is the only way a
 //   restarted broker learns its workers again, so answering would hide the restart.
-// - Anything else (another message type, another schema version, a body missing a field) is
-//   answered with `ack {ok: false}` and logged; nothing throws. A refused schema version is
-//   fatal for the peer.
+// - Every field is checked before use. A message the broker cannot take (another message type,
+//   another schema version, a missing or mistyped field) is answered with `ack {ok: false}` naming
+//   the field; a malformed ack is dropped unanswered. A refused schema version is fatal for the
+//   peer. Each kind of refusal is logged once per peer per minute (RefusalLog); nothing throws.
+// - What a worker sends for a job in flight is checked too: a `job.done` whose result
+//   Options::check_result refuses counts as a failed, retryable attempt (the job is requeued at
+//   the back; the worker, which is done, is idle again); a `batch.items` without a list of
+//   `items` drops the worker (it is still running a job the broker gave up on) and requeues the
+//   job at the front; a `job.failed` with mistyped fields is a retryable failure.
+// - Nothing waits forever: a queued job that no connected worker could take (none offers its
+//   service, or none lists its server) for `queue_timeout` fails with a message naming what is
+//   missing ("no ws-exporter is connected for server jf1"). A job that only waits for a busy
+//   eligible worker does not time out (that worker's lease bounds the wait).
 //
 // Thread safety: none; every call on the thread that owns the socket.
 #pragma once
@@ -50,6 +60,8 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "ws/refusal_log.h"
+#include "ws/result.h"
 #include "ws/zmq_channel.h"
 
 namespace ws {
@@ -62,6 +74,8 @@ struct Job {
   nlohmann::json body;       // job fields; the broker adds "job" and "attempt"
   int attempts = 0;          // dispatches so far (set by the broker)
   std::string last_error;    // of the last failed/expired/died attempt
+  // Set by the broker: while queued, the last time a worker that could take it was connected.
+  std::chrono::steady_clock::time_point served_at{};
 };
 
 struct BrokerEvent {
@@ -80,6 +94,10 @@ class JobBroker {
     int liveness = 3;                 // intervals of silence before a worker is dead; >= 1
     std::chrono::milliseconds lease{60000};              // > 0
     int max_attempts = 3;             // >= 1
+    std::chrono::milliseconds queue_timeout{60000};      // > 0
+    // Checks a job.done `result` before it becomes an event; an error fails the attempt
+    // (retryable). Empty: every result that is a map is taken.
+    std::function<Result<Ok>(const Job&, const nlohmann::json& result)> check_result;
   };
 
   // `workers` is the reconciler's ROUTER socket (bound by the caller, ROUTER_MANDATORY on); it
@@ -106,6 +124,9 @@ class JobBroker {
 
   size_t queued() const;
   size_t in_flight() const;
+  // What the first queued job matching `match` waits for when no connected worker can take it
+  // ("a ws-exporter for jf1"); empty when every matching job has a worker or none is queued.
+  std::string waiting_for(const std::function<bool(const Job&)>& match) const;
   size_t workers(std::string_view service) const;   // live workers offering the service
   std::chrono::milliseconds next_timeout() const;   // how long the caller may poll before tick()
 
@@ -132,6 +153,11 @@ class JobBroker {
   void on_ack(const std::string& peer, const Message& message, Events& events);
   void refuse(const std::string& peer, const std::string& ref, const std::string& error, bool fatal,
               Events& events);
+  void fail_attempt(std::unordered_map<std::string, InFlight>::iterator in_flight, const std::string& error,
+                    Events& events);
+  void expire_unserved(Events& events);
+  bool can_be_served(const Job& job) const;
+  std::string missing_worker(const Job& job) const;
 
   bool dispatch(Events& events);
   std::string pick_worker(const std::string& service, const std::string& server) const;
@@ -153,6 +179,7 @@ class JobBroker {
   std::unordered_map<std::string, Worker> workers_;            // by routing id
   std::unordered_map<std::string, InFlight> in_flight_;        // by job id
   std::unordered_set<std::string> job_ids_;                    // queued or in flight
+  RefusalLog refusals_;
 };
 
 }  // namespace ws

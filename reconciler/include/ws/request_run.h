@@ -33,8 +33,14 @@ class RequestRun {
   // Decides the servers of each phase and submits the first jobs. Errors that concern the whole
   // request (an unknown server name) end it at once with ok() false.
   void start();
-  // Every broker event belongs to the running request (one at a time).
+  // Every broker event belongs to the running request (one at a time); events of jobs it does
+  // not own (an earlier request's) are ignored.
   void on_events(std::vector<BrokerEvent>& events);
+  // Whether the job is one of this request's.
+  bool owns(const Job& job) const;
+  // Ends the request at once with `error` (an internal error while handling it): its queued jobs
+  // are cancelled; what is in flight comes back later and is ignored.
+  void abort(const std::string& error);
   bool finished() const { return phase_ == Phase::finished; }
   const ControlRequest& request() const { return request_; }
   const RunSummary& summary() const { return summary_; }
@@ -87,6 +93,7 @@ class RequestRun {
   std::map<std::string, ServerImport> imports_;
   std::map<std::string, ServerExport> exports_;
   std::map<std::string, PlannedExport> in_flight_actions_;  // outbox key -> action
+  std::map<std::string, int> action_retries_;  // outbox key -> answers that left it out
   uint64_t next_job_ = 0;
   std::string job_prefix_;
 };

@@ -1,0 +1,91 @@
+#include "ws/job_results.h"
+
+#include <set>
+#include <string_view>
+
+#include "ws/message_fields.h"
+#include "ws/protocol.h"
+
+namespace ws {
+namespace {
+
+
+// The outbox keys of the job's actions (the job body is ours: no check needed beyond shape).
+std::set<std::string> action_keys(const nlohmann::json& job_body) {
+  std::set<std::string> keys;
+  auto actions = job_body.find("actions");
+  if (actions == job_body.end() || !actions->is_array()) return keys;
+  for (const auto& a : *actions)
+    if (auto k = a.find("key"); k != a.end() && k->is_string()) keys.insert(k->get<std::string>());
+  return keys;
+}
+
+}  // namespace
+
+Result<std::vector<PlannedLibrary>> read_plan_result(const nlohmann::json& result) {
+  MessageFields fields("job.done result (plan)", result);
+  fields.require("libraries");
+  const auto& libraries = fields.list_or_empty("libraries");
+  std::vector<PlannedLibrary> out;
+  for (const auto& lib : libraries) {
+    MessageFields f("job.done result (plan) library", lib);
+    PlannedLibrary l;
+    l.id = f.string("id");
+    l.kind = f.string_or("kind", "movie");
+    l.ignored = f.boolean_or("ignored", false);
+    l.total = f.integer_or("total", 0, 0, kMaxLibraryItems);
+    (void)f.string_or("title", "");
+    if (f.ok() && l.kind != "movie" && l.kind != "episode") f.invalid("kind", "must be \"movie\" or \"episode\"");
+    if (!f.ok()) return f.as_error();
+    out.push_back(std::move(l));
+  }
+  if (!fields.ok()) return fields.as_error();
+  return out;
+}
+
+Result<ExportResult> read_export_result(const nlohmann::json& result, const nlohmann::json& job_body) {
+  MessageFields fields("job.done result (export)", result);
+  const auto keys = action_keys(job_body);
+  ExportResult out;
+  auto read = [&](const char* list, std::vector<ExportOutcome>& into) -> Result<Ok> {
+    for (const auto& entry : fields.list_or_empty(list)) {
+      MessageFields f(list == std::string_view("done") ? "job.done result (export) 'done' entry"
+                                                       : "job.done result (export) 'failed' entry",
+                      entry);
+      ExportOutcome o;
+      o.key = f.string("key");
+      o.written = f.boolean_or("written", true);
+      o.error = f.string_or("error", "");
+      if (f.ok() && !keys.count(o.key)) f.invalid("key", "is not an action of this job: " + o.key.substr(0, 80));
+      if (!f.ok()) return f.as_error();
+      into.push_back(std::move(o));
+    }
+    return Ok{};
+  };
+  if (auto done = read("done", out.done); !done) return done.error();
+  if (auto failed = read("failed", out.failed); !failed) return failed.error();
+  if (!fields.ok()) return fields.as_error();
+  return out;
+}
+
+Result<Ok> check_job_result(const Job& job, const nlohmann::json& result) {
+  if (job.type == protocol::kJobExport) {
+    auto read = read_export_result(result, job.body);
+    if (!read) return read.error();
+    return Ok{};
+  }
+  auto kind = job.body.find("kind");
+  if (job.type == protocol::kJobFetch && kind != job.body.end() && *kind == "plan") {
+    auto read = read_plan_result(result);
+    if (!read) return read.error();
+    return Ok{};
+  }
+  // Pages: {items, batches}, counts the reconciler does not rely on (the batches carry the items).
+  MessageFields fields("job.done result (pages)", result);
+  (void)fields.integer_or("items", 0, 0, INT64_MAX);
+  (void)fields.integer_or("batches", 0, 0, INT64_MAX);
+  if (!fields.ok()) return fields.as_error();
+  return Ok{};
+}
+
+}  // namespace ws

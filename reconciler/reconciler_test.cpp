@@ -1,0 +1,271 @@
+// The reconciler as a whole, in this process: its three ROUTERs on inproc endpoints, a real store
+// in a temp folder, the unix clock pinned by the test, and DEALERs in the test thread playing the
+// CLI and the workers. Real ZeroMQ and real time for the broker (tests stay far below its
+// liveness); the schedule runs on the pinned clock.
+#include "ws/reconciler.h"
+
+#include <atomic>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "store_testutil.h"
+#include "ws/batch_applier.h"
+#include "ws/protocol.h"
+#include "ws/zmq_channel.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ws::Message;
+
+std::string unique_name() {
+  static std::atomic<int> counter{0};
+  return "reconciler-test-" + std::to_string(++counter);
+}
+
+// One DEALER peer in the test thread.
+struct Peer {
+  zmq::socket_t socket;
+  Peer(zmq::context_t& context, const std::string& endpoint) : socket(context, zmq::socket_type::dealer) {
+    ws::configure_socket(socket, ws::protocol::kDefaultMaxMessage);
+    socket.connect(endpoint);
+  }
+  void send(const std::string& type, json body) { REQUIRE(ws::send_message(socket, Message{type, std::move(body)})); }
+  // The next message that `want` accepts (others skipped), within `limit`.
+  std::optional<Message> next(const std::function<bool(const Message&)>& want, std::chrono::milliseconds limit = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, 50ms);
+      while (auto env = ws::receive_message(socket, false)) {
+        REQUIRE(env->message);
+        if (want(*env->message)) return env->message.value();
+      }
+    }
+    return std::nullopt;
+  }
+  std::optional<Message> next_of(const std::string& type, std::chrono::milliseconds limit = 5s) {
+    return next([&](const Message& m) { return m.type == type; }, limit);
+  }
+};
+
+struct RunningReconciler {
+  ws::testutil::TempDir dir;
+  zmq::context_t context;
+  std::atomic<int64_t> clock{1'000'000};
+  ws::ReconcilerOptions options;
+  std::unique_ptr<ws::Reconciler> reconciler;
+  std::thread thread;
+
+  explicit RunningReconciler(const std::string& servers_yaml) {
+    options.paths.root = dir.path();
+    std::filesystem::create_directories(options.paths.config_dir());
+    std::ofstream(options.paths.servers_file()) << servers_yaml;
+    const std::string name = unique_name();
+    options.config.endpoints.workers = "inproc://" + name + "-workers";
+    options.config.endpoints.control = "inproc://" + name + "-control";
+    options.config.endpoints.events = "inproc://" + name + "-events";
+    options.now = [this] { return clock.load(); };
+  }
+  void start() {
+    auto created = ws::Reconciler::create(context, options);
+    if (!created) FAIL(created.error().message);
+    reconciler = std::move(created.value());
+    thread = std::thread([this] { reconciler->run(); });
+  }
+  ~RunningReconciler() {
+    if (reconciler) reconciler->stop();
+    if (thread.joinable()) thread.join();
+    reconciler.reset();  // its sockets close before the context
+  }
+  Peer control() { return Peer(context, options.config.endpoints.control); }
+  Peer worker() { return Peer(context, options.config.endpoints.workers); }
+
+  // One status round trip.
+  json status(Peer& cli) {
+    const std::string id = "status-" + std::to_string(++requests_);
+    cli.send("ctl.request", {{"id", id}, {"command", "status"}});
+    auto reply = cli.next([&](const Message& m) { return m.type == "ctl.reply" && m.body.value("ref", "") == id; });
+    REQUIRE(reply);
+    return reply->body.at("summary");
+  }
+  int requests_ = 0;
+};
+
+const char* kOnePlex = "plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  token: 't'\n";
+
+}  // namespace
+
+TEST_CASE("a scheduled import is skipped while one is queued or running, so runs never pile up",
+          "[reconciler][schedule]") {
+  RunningReconciler r(kOnePlex);
+  r.options.config.import_every = 60s;
+  r.options.config.job_queue_timeout_s = 3600;  // no fetcher: the import stays running
+  r.start();
+  Peer cli = r.control();
+  const json idle = r.status(cli);
+  CHECK(idle.at("running") == "");
+  CHECK(idle.at("next_import") == r.clock.load() + 60);
+
+  // Waits until the schedule has handled the pinned clock's time (its next due time lies beyond
+  // it), then returns the status.
+  auto after_schedule = [&] {
+    json status;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    do {
+      status = r.status(cli);
+      if (status.at("next_import").get<int64_t>() > r.clock.load() && status.at("running") == "import") break;
+    } while (std::chrono::steady_clock::now() < deadline);
+    return status;
+  };
+  for (int due = 1; due <= 5; ++due) {
+    r.clock += 60;
+    const json status = after_schedule();
+    INFO("after schedule tick " << due << ": " << status.dump());
+    CHECK(status.at("next_import") == r.clock.load() + 60);
+    CHECK(status.at("running") == "import");
+    CHECK(status.at("queued_requests") == 0);
+    CHECK(status.at("jobs_queued") == 1);  // the plan job of the one import, waiting for a fetcher
+  }
+
+  SECTION("a requested import still queues behind the running one; the schedule then skips too") {
+    cli.send("ctl.request", {{"id", "user-import"}, {"command", "import"}});
+    CHECK(r.status(cli).at("queued_requests") == 1);
+    r.clock += 60;
+    const json status = after_schedule();
+    CHECK(status.at("next_import") == r.clock.load() + 60);
+    CHECK(status.at("queued_requests") == 1);
+  }
+}
+
+TEST_CASE("the control queue is bounded and a waiting requester is told what it waits for", "[reconciler][control]") {
+  RunningReconciler r(kOnePlex);
+  r.options.config.job_queue_timeout_s = 3600;
+  r.start();
+  Peer cli = r.control();
+  cli.send("ctl.request", {{"id", "first"}, {"command", "import"}});
+  auto waiting = cli.next([](const Message& m) { return m.type == "ctl.progress" && m.body.contains("waiting"); });
+  REQUIRE(waiting);
+  CHECK(waiting->body.at("ref") == "first");
+  CHECK_THAT(waiting->body.at("waiting").get<std::string>(), Catch::StartsWith("waiting for a ws-fetcher for plex"));
+
+  for (int i = 0; i < 16; ++i) cli.send("ctl.request", {{"id", "q" + std::to_string(i)}, {"command", "export"}});
+  auto queued = cli.next([](const Message& m) { return m.type == "ctl.progress" && m.body.value("ref", "") == "q0"; });
+  REQUIRE(queued);
+  CHECK(queued->body.at("waiting") == "waiting: export queued behind import");
+  auto second = cli.next([](const Message& m) { return m.type == "ctl.progress" && m.body.value("ref", "") == "q1"; });
+  REQUIRE(second);
+  CHECK(second->body.at("waiting") == "waiting: export queued behind import and 1 queued before it");
+
+  cli.send("ctl.request", {{"id", "one-too-many"}, {"command", "export"}});
+  auto refused = cli.next([](const Message& m) { return m.type == "ctl.reply"; });
+  REQUIRE(refused);
+  CHECK(refused->body.at("ref") == "one-too-many");
+  CHECK(refused->body.at("ok") == false);
+  CHECK_THAT(refused->body.at("error").get<std::string>(), Catch::Contains("16 requests queued already"));
+}
+
+TEST_CASE("a malformed control request is refused with an ack naming the field", "[reconciler][control]") {
+  RunningReconciler r(kOnePlex);
+  r.start();
+  Peer cli = r.control();
+  auto refusal = [&](json body) {
+    body["id"] = "bad";
+    cli.send("ctl.request", body);
+    auto ack = cli.next_of("ack");
+    REQUIRE(ack);
+    CHECK(ack->body.at("ref") == "bad");
+    CHECK(ack->body.at("ok") == false);
+    return ack->body.at("error").get<std::string>();
+  };
+  CHECK(refusal({{"command", "import"}, {"servers", 5}}) == "ctl.request: 'servers' must be a list, not an integer");
+  CHECK(refusal({{"command", "import"}, {"full", "yes"}}) == "ctl.request: 'full' must be true or false, not a string");
+  CHECK(refusal({{"servers", {"plex"}}}) == "ctl.request: 'command' is missing");
+  CHECK_THAT(refusal({{"command", "delete"}}), Catch::Contains("'command' is 'delete'"));
+  // An ack is never answered: the next thing back is the status reply.
+  cli.send("ack", {{"ref", 12}, {"ok", "maybe"}});
+  CHECK(r.status(cli).at("running") == "");
+}
+
+TEST_CASE("export actions a job.done leaves out go out again in the same run, a bounded number of times",
+          "[reconciler][export]") {
+  RunningReconciler r("plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  token: 't'\n"
+                      "jelly:\n  type: jellyfin\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n");
+  r.options.config.job_max_attempts = 3;
+  {
+    // Three movies played on plex and not on jelly; both servers exported before (push mode, no
+    // import first).
+    auto store = ws::testutil::open_writer(r.options.paths.db_dir());
+    std::vector<ws::MediaItem> plex, jelly;
+    for (int i = 1; i <= 3; ++i) {
+      auto p = ws::testutil::item_from("plex", "p" + std::to_string(i), ws::MediaType::movie);
+      p.guids["imdb"] = "tt000000" + std::to_string(i);
+      p.title = "Film " + std::to_string(i);
+      p.watched = true;
+      p.played_at = 2000;
+      plex.push_back(p);
+      auto j = ws::testutil::item_from("jelly", "j" + std::to_string(i), ws::MediaType::movie);
+      j.guids = p.guids;
+      j.title = p.title;
+      jelly.push_back(j);
+    }
+    ws::ApplyOptions o;
+    o.now = 5000;
+    REQUIRE(ws::apply_items(*store, plex, o).ok());
+    REQUIRE(ws::apply_items(*store, jelly, o).ok());
+    auto batch = store->begin_write();
+    batch.set_last_sync("plex", ws::SyncDirection::export_, 1);
+    batch.set_last_sync("jelly", ws::SyncDirection::export_, 1);
+    REQUIRE(batch.commit().ok());
+  }
+  r.clock = 6000;
+  r.start();
+  Peer exporter = r.worker();
+  exporter.send("worker.ready", {{"worker", "test-exporter"}, {"serves", "export"}});
+  Peer cli = r.control();
+  cli.send("ctl.request", {{"id", "export-1"}, {"command", "export"}});
+
+  auto next_job = [&] {
+    auto job = exporter.next_of("job.export");
+    REQUIRE(job);
+    exporter.send("heartbeat", {{"worker", "test-exporter"}});
+    return *job;
+  };
+  auto keys_of = [](const Message& job) {
+    std::vector<std::string> keys;
+    for (const auto& a : job.body.at("actions")) keys.push_back(a.at("key").get<std::string>());
+    return keys;
+  };
+  auto answer = [&](const Message& job, std::vector<std::string> done) {
+    json list = json::array();
+    for (const auto& k : done) list.push_back({{"key", k}, {"written", true}});
+    exporter.send("job.done", {{"job", job.body.at("job")}, {"attempt", job.body.at("attempt")},
+                               {"result", {{"done", list}, {"failed", json::array()}}}});
+  };
+
+  Message first = next_job();
+  auto keys = keys_of(first);
+  REQUIRE(keys.size() == 3);
+  answer(first, {keys[0]});  // two left out
+  Message second = next_job();
+  CHECK(keys_of(second) == std::vector<std::string>{keys[1], keys[2]});
+  answer(second, {keys[1]});  // the last one left out again
+  Message third = next_job();
+  CHECK(keys_of(third) == std::vector<std::string>{keys[2]});
+  answer(third, {});  // and a third time: recorded as failed
+
+  auto reply = cli.next([](const Message& m) { return m.type == "ctl.reply"; }, 10s);
+  REQUIRE(reply);
+  INFO(reply->body.dump());
+  CHECK(reply->body.at("ok") == false);
+  const json& jelly = reply->body.at("summary").at("servers").at("jelly");
+  CHECK(jelly.at("done") == 2);
+  CHECK(jelly.at("failed") == 1);
+  CHECK_THAT(jelly.at("errors").dump(), Catch::Contains("neither done nor failed 3 times"));
+  CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
+  CHECK(r.status(cli).at("outbox") == 0);
+}
