@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdint>
+
+#include "ws/message_fields.h"
 #include "ws/protocol.h"
 #include "ws/zmq_channel.h"
 
@@ -32,9 +35,35 @@ bool tcp_endpoint_refused(const std::string& endpoint) {
   return refused;
 }
 
-ControlClient::ControlClient(zmq::context_t& context, std::string endpoint)
+namespace {
+
+// A ctl.progress the display can use: every field it reads has its type (or is absent).
+bool readable_progress(const nlohmann::json& body) {
+  MessageFields fields(std::string(protocol::kCtlProgress), body);
+  (void)fields.string_or("server", "");
+  (void)fields.string_or("phase", "");
+  (void)fields.string_or("waiting", "");
+  (void)fields.integer_or("done", 0, 0, INT64_MAX);
+  (void)fields.integer_or("total", 0, 0, INT64_MAX);
+  return fields.ok();
+}
+
+// A ctl.reply the CLI can print: `ok`, and `error` and `summary` of their types when present.
+Result<Ok> check_reply(const nlohmann::json& body) {
+  MessageFields fields(std::string(protocol::kCtlReply), body);
+  fields.require("ok");
+  (void)fields.boolean_or("ok", false);
+  (void)fields.string_or("error", "");
+  if (body.contains("summary") && !body.at("summary").is_null()) (void)fields.map("summary");
+  if (!fields.ok()) return fields.as_error();
+  return Ok{};
+}
+
+}  // namespace
+
+ControlClient::ControlClient(zmq::context_t& context, std::string endpoint, size_t max_message)
     : context_(context), endpoint_(std::move(endpoint)), socket_(context_, zmq::socket_type::dealer) {
-  socket_.set(zmq::sockopt::linger, 0);
+  configure_socket(socket_, max_message);
   socket_.connect(endpoint_);
 }
 
@@ -65,14 +94,18 @@ Result<nlohmann::json> ControlClient::run(const ControlRequest& request,
     while (auto env = receive_message(socket_, false)) {
       if (!env->message) continue;  // not ours to judge; the deadline covers a broken peer
       const auto& m = env->message.value();
-      if (m.body.value("ref", "") != encoded_id) continue;  // an earlier request's leftovers
+      MessageFields fields(m.type, m.body);
+      if (fields.string_or("ref", "") != encoded_id) continue;  // an earlier request's leftovers
       deadline = std::chrono::steady_clock::now() + silence;
       if (m.type == protocol::kCtlProgress) {
-        if (on_progress) on_progress(m.body);
+        if (on_progress && readable_progress(m.body)) on_progress(m.body);
       } else if (m.type == protocol::kCtlReply) {
+        if (auto checked = check_reply(m.body); !checked)
+          return make_error(ErrorKind::invalid_input, "the reconciler sent a malformed reply: " + checked.error().message);
         return m.body;
-      } else if (m.type == protocol::kAck && !m.body.value("ok", true)) {
-        return make_error(ErrorKind::invalid_input, "the reconciler refused the request: " + m.body.value("error", ""));
+      } else if (m.type == protocol::kAck && !fields.boolean_or("ok", true)) {
+        return make_error(ErrorKind::invalid_input,
+                          "the reconciler refused the request: " + fields.string_or("error", "(no reason given)"));
       }
     }
   }

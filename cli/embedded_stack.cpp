@@ -1,11 +1,37 @@
 #include "ws/embedded_stack.h"
 
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
 #include "ws/exporter.h"
 #include "ws/fetcher.h"
 #include "ws/protocol.h"
 #include "ws/reconciler.h"
 
 namespace ws {
+namespace {
+
+// A thread's body that never lets an exception end the process: it is logged and reported.
+template <typename Component>
+std::function<void()> guarded(Component* component, std::string name,
+                              std::function<void(const std::string&)> on_failure) {
+  return [component, name = std::move(name), on_failure = std::move(on_failure)] {
+    std::string error;
+    try {
+      component->run();
+      return;
+    } catch (const std::exception& e) {
+      error = name + " stopped by an internal error: " + e.what();
+    } catch (...) {
+      error = name + " stopped by an unknown internal error";
+    }
+    spdlog::error("{}", error);
+    if (on_failure) on_failure(error);
+  };
+}
+
+}  // namespace
 
 Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::start(EmbeddedStackOptions options) {
   std::unique_ptr<EmbeddedStack> stack(new EmbeddedStack());
@@ -46,10 +72,9 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::start(EmbeddedStackOptions
   } catch (const std::exception& e) {
     return make_error(ErrorKind::invalid_input, e.what());
   }
-  auto* r = stack->reconciler_.get();
-  stack->threads_.emplace_back([r] { r->run(); });
-  for (auto& f : stack->fetchers_) stack->threads_.emplace_back([p = f.get()] { p->run(); });
-  for (auto& e : stack->exporters_) stack->threads_.emplace_back([p = e.get()] { p->run(); });
+  stack->threads_.emplace_back(guarded(stack->reconciler_.get(), "the reconciler", options.on_failure));
+  for (auto& f : stack->fetchers_) stack->threads_.emplace_back(guarded(f.get(), "a fetcher", options.on_failure));
+  for (auto& e : stack->exporters_) stack->threads_.emplace_back(guarded(e.get(), "an exporter", options.on_failure));
   return stack;
 }
 

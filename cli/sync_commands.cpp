@@ -67,7 +67,8 @@ int run_sync(CliContext& ctx, const std::string& command, const SyncOptions& opt
   request.force = opts.force;
 
   zmq::context_t probe_context;
-  auto client = std::make_unique<ControlClient>(probe_context, config->config.endpoints.control);
+  const size_t max_message = config->config.endpoints.max_message;
+  auto client = std::make_unique<ControlClient>(probe_context, config->config.endpoints.control, max_message);
   std::unique_ptr<EmbeddedStack> stack;
   if (!client->answers(kProbeTimeout)) {
     if (require_running)
@@ -80,14 +81,23 @@ int run_sync(CliContext& ctx, const std::string& command, const SyncOptions& opt
     auto started = EmbeddedStack::start(so);
     if (!started) return ctx.fail(started.error());
     stack = std::move(started.value());
-    client = std::make_unique<ControlClient>(stack->context(), stack->control_endpoint());
+    client = std::make_unique<ControlClient>(stack->context(), stack->control_endpoint(), max_message);
     spdlog::info("running {} embedded (no reconciler answered at {})", command, config->config.endpoints.control);
   } else {
     spdlog::info("enqueued {} at the reconciler on {}", command, client->endpoint());
   }
 
   ProgressDisplay display(*ctx.err, isatty(STDERR_FILENO) == 1 && !ctx.json(), opts.memory);
-  auto reply = client->run(request, [&](const nlohmann::json& p) { display.update(p); });
+  std::string waiting;  // what the request waits for, said once each time it changes
+  auto reply = client->run(request, [&](const nlohmann::json& p) {
+    const std::string now_waiting = p.value("waiting", "");  // a string or absent: ControlClient checked
+    if (!now_waiting.empty() && now_waiting != waiting) {
+      display.finish();
+      *ctx.err << "watchstate: " << now_waiting << "\n" << std::flush;
+    }
+    waiting = now_waiting;
+    display.update(p);
+  });
   display.finish();
   client.reset();  // its socket belongs to the stack's context: close it first
   stack.reset();   // stops the embedded threads before printing
@@ -118,6 +128,7 @@ int run_serve(CliContext& ctx) {
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
+  std::string failure;  // a component that stopped by an internal error: serve stops too
   TerminationWatcher watcher([&] {
     std::lock_guard lock(mu);
     stopping = true;
@@ -129,13 +140,22 @@ int run_serve(CliContext& ctx) {
   so.paths = ctx.paths;
   so.config = config->config;
   so.use_config_endpoints = true;
+  so.on_failure = [&](const std::string& error) {
+    std::lock_guard lock(mu);
+    if (failure.empty()) failure = error;
+    cv.notify_all();
+  };
   auto stack = EmbeddedStack::start(so);
   if (!stack) return ctx.fail(stack.error());
   *ctx.err << "watchstate: serving (control " << stack.value()->control_endpoint() << ", workers "
            << stack.value()->workers_endpoint() << "); Ctrl-C stops\n";
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return stopping; });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return stopping || !failure.empty(); });
+  }
   *ctx.err << "watchstate: stopping\n";
+  stack.value().reset();  // joins every thread: `failure` is final after this
+  if (!failure.empty()) return ctx.fail(failure);
   return kExitOk;
 }
 

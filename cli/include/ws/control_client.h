@@ -10,13 +10,16 @@
 #include <zmq.hpp>
 
 #include "ws/control_request.h"
+#include "ws/protocol.h"
 #include "ws/result.h"
 
 namespace ws {
 
 class ControlClient {
  public:
-  ControlClient(zmq::context_t& context, std::string endpoint);
+  // `max_message`: config.yaml endpoints.max_message (ZMQ_MAXMSGSIZE of the socket).
+  ControlClient(zmq::context_t& context, std::string endpoint,
+                size_t max_message = protocol::kDefaultMaxMessage);
 
   // Whether a reconciler answers on the endpoint within `timeout`. A tcp endpoint nobody listens
   // on is known at once (connection refused), without waiting.
@@ -24,7 +27,9 @@ class ControlClient {
 
   // Sends the request and calls `on_progress` with each ctl.progress body until the ctl.reply,
   // whose body it returns. A reconciler silent for `silence` (it sends progress every second
-  // while it works) gives an error naming the endpoint.
+  // while it works) gives an error naming the endpoint. Fields are checked before use: a progress
+  // with mistyped fields is skipped; a reply without a boolean `ok` (or with a mistyped `error`
+  // or `summary`) is an error; a refusal (`ack ok:false`) is an error with its reason.
   Result<nlohmann::json> run(const ControlRequest& request,
                              const std::function<void(const nlohmann::json&)>& on_progress,
                              std::chrono::milliseconds silence = std::chrono::seconds(15));

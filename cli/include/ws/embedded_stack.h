@@ -3,6 +3,7 @@
 // so other processes can join). The same code as the multi-process stack.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,11 +26,16 @@ struct EmbeddedStackOptions {
   bool use_config_endpoints = false;  // serve: bind config.endpoints; otherwise inproc://
   int fetchers = 1;
   int exporters = 1;
+  // Called (on the failing thread) when a thread of the stack ends with an exception: its
+  // component stopped, the others go on. `serve` stops with a non-zero exit on it.
+  std::function<void(const std::string& error)> on_failure;
 };
 
 class EmbeddedStack {
  public:
-  // Opens the store (refused when another process holds it), binds, starts every thread.
+  // Opens the store (refused when another process holds it), binds, starts every thread. A
+  // thread whose component throws logs it and reports it to options.on_failure, never aborting
+  // the process.
   static Result<std::unique_ptr<EmbeddedStack>> start(EmbeddedStackOptions options);
   // Stops every thread and waits for them.
   ~EmbeddedStack();
