@@ -9,6 +9,13 @@
 
 #include "e2e_harness.h"
 
+// A Catch2 REQUIRE that shows every process's log of `stack` when it fails.
+#define REQUIRE_LOGGED(stack, ...) \
+  do {                             \
+    INFO((stack).logs());          \
+    REQUIRE(__VA_ARGS__);          \
+  } while (false)
+
 namespace ws::e2e {
 
 class Stack {

@@ -12,13 +12,6 @@
 #include "e2e_harness.h"
 #include "e2e_stack.h"
 
-// A REQUIRE that shows every process's log when it fails.
-#define REQUIRE_LOGGED(stack, ...) \
-  do {                             \
-    INFO((stack).logs());          \
-    REQUIRE(__VA_ARGS__);          \
-  } while (false)
-
 namespace {
 
 using namespace ws::e2e;
