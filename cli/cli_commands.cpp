@@ -9,6 +9,7 @@
 #include "ws/servers_commands.h"
 #include "ws/servers_test_command.h"
 #include "ws/state_commands.h"
+#include "ws/status_command.h"
 #include "ws/sync_commands.h"
 #include "ws/transfer_commands.h"
 #include "ws/webhook_parse_command.h"
@@ -24,6 +25,7 @@ constexpr RegisterFn kCommandFamilies[] = {
     register_servers_test_command,
     register_state_commands,
     register_sync_commands,
+    register_status_command,
     register_transfer_commands,
     register_db_commands,
     register_webhook_commands,
