@@ -7,7 +7,7 @@ BUILD ?= build
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=Release
 JOBS ?= 2
 
-.PHONY: deps configure build test test-asan demo clean
+.PHONY: deps configure build test test-asan test-deploy demo clean
 
 deps:
 	./deploy/install-deps.sh
@@ -24,6 +24,12 @@ test: build
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan:
 	$(MAKE) test BUILD=build-asan CMAKE_ARGS="-DWS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1"
+
+# The image and the compose stacks, for real, with podman (tests/deploy/run.sh; needs root). It
+# builds the image itself: it does not need `make build`.
+test-deploy:
+	./deploy/install-deploy-deps.sh
+	./tests/deploy/run.sh
 
 demo: build
 	./deploy/demo.sh $(BUILD)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs every Debian (bookworm) package that building and testing watchstate needs.
+# Installs every Debian (bookworm) package that building and testing watchstate needs; with
+# arguments, those packages instead (deploy/install-deploy-deps.sh passes the deploy test's).
 # Idempotent: packages already present are skipped by apt; apt-get update runs only when
 # something is missing. Uses sudo when not root.
 set -euo pipefail
 
-packages=(
+packages=("$@")
+[ $# -gt 0 ] || packages=(
   cmake ninja-build g++ pkg-config make
   libzmq3-dev cppzmq-dev
   libcurl4-openssl-dev
