@@ -9,7 +9,8 @@
 # Needs root and the packages of deploy/install-deploy-deps.sh. Everything it starts is removed on
 # exit (containers, volumes, networks of the project `wsdeploytest`); the images are kept: the
 # base image (made once by make-base-image.sh) and the built ones, so a second run is faster.
-# Environment: WS_DEPLOY_KEEP_IMAGES=0 removes the built images too.
+# Untagged images (what earlier builds left) are removed. Environment: WS_DEPLOY_KEEP_IMAGES=0
+# removes the built images too.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,6 +20,7 @@ project=wsdeploytest
 base_image=localhost/debian:bookworm
 export WS_TEST_IMAGE=localhost/watchstate:deploy-test
 export WS_TEST_FAKES_IMAGE=localhost/watchstate-fakes:deploy-test
+WS_TEST_BUILD_IMAGE=localhost/watchstate-build:deploy-test
 export WS_LOG_LEVEL=debug   # the stack's log level (compose passes it on): job lines in the logs
 work=$(mktemp -d /tmp/ws-deploy-test-XXXXXX)
 started=$SECONDS
@@ -56,7 +58,7 @@ cleanup() {
   podman volume ls -q --filter "label=io.podman.compose.project=$project" | xargs -r podman volume rm -f >/dev/null 2>&1
   podman network ls -q --filter "label=io.podman.compose.project=$project" | xargs -r podman network rm -f >/dev/null 2>&1
   podman ps -aq --filter "label=ws-deploy-test=1" | xargs -r podman rm -f -v >/dev/null 2>&1
-  if [ "${WS_DEPLOY_KEEP_IMAGES:-1}" = 0 ]; then podman rmi -f "$WS_TEST_IMAGE" "$WS_TEST_FAKES_IMAGE" >/dev/null 2>&1; fi
+  if [ "${WS_DEPLOY_KEEP_IMAGES:-1}" = 0 ]; then podman rmi -f "$WS_TEST_IMAGE" "$WS_TEST_FAKES_IMAGE" "$WS_TEST_BUILD_IMAGE" >/dev/null 2>&1; fi
   rm -rf "$work"
   if [ $rc -eq 0 ]; then
     log "passed in $((SECONDS - started)) s"
@@ -136,6 +138,11 @@ main() {
   }
   build --target product -t "$WS_TEST_IMAGE"
   build --target fakes -t "$WS_TEST_FAKES_IMAGE"
+  # The build stage tagged too (from the cache: nothing runs), so that removing the untagged images
+  # earlier runs left (2 GB a build) keeps this one: the next run with the same sources compiles
+  # nothing.
+  build --target build -t "$WS_TEST_BUILD_IMAGE"
+  podman image prune -f >/dev/null
 
   log "the image: every program starts, as the non-root user, console is watchstate, no fake server"
   run_image() { podman run --rm --label ws-deploy-test=1 "$@"; }
