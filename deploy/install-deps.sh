@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian (bookworm) package that building and testing watchstate needs; with
-# arguments, those packages instead (deploy/install-deploy-deps.sh passes the deploy test's).
+# Installs every Debian (bookworm) package that building and testing watchstate needs, or, given
+# package names, those instead (deploy/install-deploy-deps.sh passes the deploy test's; `make fuzz`
+# asks for clang this way: `make test` never needs it).
 # Idempotent: packages already present are skipped by apt; apt-get update runs only when
 # something is missing. Uses sudo when not root.
 set -euo pipefail

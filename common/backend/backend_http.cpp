@@ -156,12 +156,14 @@ Result<JsonResponse> BackendHttp::fetch_json(HttpRequest request) {
 }
 
 Result<HttpResponse> BackendHttp::send_impl(HttpRequest request, bool want_json, nlohmann::json* json_out) {
-  for (const auto& [name, value] : default_headers_) {
+  for (const auto& header : default_headers_) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& name = header.first;
     const bool overridden = std::any_of(request.headers.begin(), request.headers.end(), [&](const auto& h) {
       return std::equal(h.first.begin(), h.first.end(), name.begin(), name.end(),
                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
     });
-    if (!overridden) request.headers.emplace_back(name, value);
+    if (!overridden) request.headers.emplace_back(name, header.second);
   }
   const int attempts = std::max(1, retry_.max_attempts);
   Error last;
