@@ -209,6 +209,13 @@ Result<HttpResponse> BackendHttp::send_impl(HttpRequest request, bool want_json,
           if (!response.body.empty()) message += ": " + snippet(response.body);
           last = make_error(ErrorKind::corruption, std::move(message));
           retry = true;
+        } catch (const nlohmann::json::exception& e) {
+          // Well-formed but unreadable, e.g. a number beyond a double (1e999: out_of_range 406);
+          // the same body comes back on a retry, so none is made.
+          std::string message = describe(request) + " → " + std::to_string(response.status) +
+                                " but the body cannot be read as JSON (" + e.what() + ")";
+          if (!response.body.empty()) message += ": " + snippet(response.body);
+          return make_error(ErrorKind::corruption, std::move(message));
         }
       } else {
         std::string message = describe(request) + " → " + std::to_string(response.status);
