@@ -17,6 +17,7 @@ int run_cli(int argc, char** argv) {
 }
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  forget_shown_messages();  // one command: what an earlier call in this process showed does not count
   CliContext ctx;
   ctx.paths = DataPaths::from_environment();
   ctx.out = &out;

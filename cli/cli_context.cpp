@@ -3,37 +3,38 @@
 #include <ostream>
 
 #include "ws/logging.h"
-#include "ws/redact.h"
 
 namespace ws {
 
 Result<ServersFile> CliContext::servers() const {
-  auto file = load_servers(paths.servers_file());
+  auto file = load_servers(paths.servers_file());  // registers the tokens for redaction
   if (!file) return file;
-  add_log_secrets(secrets_of(*file));
   for (const auto& w : file->warnings) warn(w.message);
   return file;
 }
 
 Result<ConfigFile> CliContext::config() const {
-  auto file = load_config(paths.config_file());
+  auto file = load_config(paths.config_file());  // registers the webhook key for redaction
   if (!file) return file;
-  add_log_secrets(secrets_of(file->config));
   for (const auto& w : file->warnings) warn(w.message);
   return file;
 }
 
 int CliContext::fail(const std::string& message) const {
-  // Messages are secret-free by contract; token parameters in URLs are caught here anyway.
-  *err << "error: " << redact_url(message) << "\n";
+  // Messages are secret-free by contract; what slips through is caught here as in a log line.
+  // One the logger has already printed (a failed run's error) is not printed twice.
+  if (!logged_as_error(message)) *err << "error: " << redact(message) << "\n";
   return kExitFailure;
 }
 
 int CliContext::usage(const std::string& message) const {
-  *err << "error: " << redact_url(message) << "\n";
+  *err << "error: " << redact(message) << "\n";
   return kExitUsage;
 }
 
-void CliContext::warn(const std::string& message) const { *err << "warning: " << redact_url(message) << "\n"; }
+void CliContext::warn(const std::string& message) const {
+  // Once per process, shared with the logger's warn_once: embedded threads load the same files.
+  if (first_warning(message)) *err << "warning: " << redact(message) << "\n";
+}
 
 }  // namespace ws

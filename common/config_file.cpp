@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config_keys.h"
+#include "ws/logging.h"
 #include "yaml_reader.h"
 
 namespace ws {
@@ -75,8 +76,10 @@ Result<ConfigFile> load_config(const std::filesystem::path& file) {
     auto parsed = parse_config(text.str(), file.string());
     if (!parsed) return parsed.error();
     out = std::move(parsed).value();
+    if (auto exposed = exposed_file_warning(file)) out.warnings.insert(out.warnings.begin(), *exposed);
   }
   if (auto ok = apply_env_overrides(out, [](const char* name) { return std::getenv(name); }); !ok) return ok.error();
+  add_log_secrets(secrets_of(out.config));
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "config_test_util.h"
 #include "ws/config.h"
+#include "ws/logging.h"
 
 using namespace ws;
 using ws::testing::slurp;
@@ -254,4 +255,36 @@ TEST_CASE("store.map_size takes a size with K, M, G or T and refuses one out of 
   REQUIRE_FALSE(words.ok());
   CHECK_THAT(words.error().message, Catch::Contains("store.map_size") && Catch::Contains("not a size"));
   CHECK_FALSE(parse_config("store:\n  map_size: 99999999999T\n", "c.yaml").ok());
+}
+
+TEST_CASE("a config.yaml readable by others loads with a warning naming the file and chmod 600", "[config][secrets]") {
+  TempDir dir;
+  const auto path = dir.path / "config.yaml";
+  REQUIRE(write_private_file(path, "log:\n  level: warn\n", false).ok());
+  auto private_file = load_config(path);
+  REQUIRE(private_file.ok());
+  CHECK(private_file->warnings.empty());
+
+  std::filesystem::permissions(path, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+  auto exposed = load_config(path);
+  REQUIRE(exposed.ok());
+  REQUIRE(exposed->warnings.size() == 1);
+  CHECK_THAT(exposed->warnings[0].message, Catch::Contains(path.string() + " is readable by group or others (mode 0604)") &&
+                                               Catch::Contains("chmod 600 " + path.string()));
+  CHECK(exposed->config.log_level == "warn");
+}
+
+TEST_CASE("loading config.yaml registers the webhook key for redaction, from the file or WS_WEBHOOK_APIKEY",
+          "[config][secrets]") {
+  TempDir dir;
+  const auto path = dir.path / "config.yaml";
+  REQUIRE(write_private_file(path, "webhook:\n  apikey: key-from-config-file\n", false).ok());
+  ::setenv("WS_WEBHOOK_APIKEY", "key-from-environment", 1);
+  CHECK(redact("key-from-environment") == "key-from-environment");
+  auto with_env = load_config(path);
+  ::unsetenv("WS_WEBHOOK_APIKEY");
+  REQUIRE(with_env.ok());
+  CHECK(redact("key-from-environment") == "***");
+  REQUIRE(load_config(path).ok());
+  CHECK(redact("key=key-from-config-file") == "key=***");
 }

@@ -1,10 +1,13 @@
 #include "ws/logging.h"
 
 #include <chrono>
+#include <deque>
 #include <mutex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -16,14 +19,19 @@ namespace {
 std::mutex g_secrets_mu;
 std::vector<std::string> g_secrets;
 
-std::string redact_line(std::string_view text) {
-  std::vector<std::string> secrets;
-  {
-    std::lock_guard<std::mutex> lock(g_secrets_mu);
-    secrets = g_secrets;
-  }
-  return redact_secrets(redact_url(text), secrets);
+// Messages printed at error level, oldest first; bounded (a long-running process logs many).
+constexpr size_t kRememberedErrors = 256;
+std::mutex g_errors_mu;
+std::deque<std::string> g_logged_errors;
+
+void remember_error(std::string_view message) {
+  std::lock_guard<std::mutex> lock(g_errors_mu);
+  if (g_logged_errors.size() == kRememberedErrors) g_logged_errors.pop_front();
+  g_logged_errors.emplace_back(message);
 }
+
+std::mutex g_warned_mu;
+std::set<std::string> g_warned;
 
 std::string iso_time(spdlog::log_clock::time_point tp) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
@@ -42,6 +50,7 @@ class RedactingFormatter final : public spdlog::formatter {
   explicit RedactingFormatter(bool json) : json_(json), pattern_("[%Y-%m-%d %H:%M:%S.%e] [%l] %v") {}
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    if (msg.level >= spdlog::level::err) remember_error(std::string_view(msg.payload.data(), msg.payload.size()));
     std::string line;
     if (json_) {
       nlohmann::json j;
@@ -49,13 +58,13 @@ class RedactingFormatter final : public spdlog::formatter {
       j["level"] = std::string(spdlog::level::to_string_view(msg.level).data(),
                                spdlog::level::to_string_view(msg.level).size());
       j["logger"] = std::string(msg.logger_name.data(), msg.logger_name.size());
-      j["msg"] = redact_line(std::string_view(msg.payload.data(), msg.payload.size()));
+      j["msg"] = redact(std::string_view(msg.payload.data(), msg.payload.size()));
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       line += '\n';
     } else {
       spdlog::memory_buf_t raw;
       pattern_.format(msg, raw);
-      line = redact_line(std::string_view(raw.data(), raw.size()));
+      line = redact(std::string_view(raw.data(), raw.size()));
     }
     dest.append(line.data(), line.data() + line.size());
   }
@@ -88,7 +97,7 @@ std::string log_level_for(int verbosity, std::string_view configured_level) {
   return wanted;
 }
 
-Result<Ok> setup_logging(int verbosity, std::string_view level, std::string_view format) {
+Result<Ok> setup_logging(int verbosity, std::string_view level, std::string_view format, std::ostream* stream) {
   const std::string effective = log_level_for(verbosity, level);
   auto parsed = parse_level(effective);
   if (!parsed) {
@@ -98,7 +107,12 @@ Result<Ok> setup_logging(int verbosity, std::string_view level, std::string_view
   if (format != "text" && format != "json") {
     return make_error(ErrorKind::invalid_input, "log format '" + std::string(format) + "' is not one of text, json");
   }
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  spdlog::sink_ptr sink;
+  if (stream) {
+    sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*stream, /*force_flush=*/true);
+  } else {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  }
   sink->set_formatter(std::make_unique<RedactingFormatter>(format == "json"));
   auto logger = std::make_shared<spdlog::logger>("ws", sink);
   logger->set_level(*parsed);
@@ -110,8 +124,41 @@ Result<Ok> setup_logging(int verbosity, std::string_view level, std::string_view
 void add_log_secrets(const std::vector<std::string>& secrets) {
   std::lock_guard<std::mutex> lock(g_secrets_mu);
   for (const auto& s : secrets) {
-    if (!s.empty() && std::find(g_secrets.begin(), g_secrets.end(), s) == g_secrets.end()) g_secrets.push_back(s);
+    if (s.size() >= kMinLogSecretLength && std::find(g_secrets.begin(), g_secrets.end(), s) == g_secrets.end())
+      g_secrets.push_back(s);
   }
+}
+
+std::string redact(std::string_view text) {
+  std::vector<std::string> secrets;
+  {
+    std::lock_guard<std::mutex> lock(g_secrets_mu);
+    secrets = g_secrets;
+  }
+  return redact_secrets(redact_url(text), secrets);
+}
+
+bool first_warning(const std::string& message) {
+  std::lock_guard<std::mutex> lock(g_warned_mu);
+  return g_warned.insert(message).second;
+}
+
+void warn_once(const std::string& message) {
+  if (first_warning(message)) spdlog::warn("{}", message);
+}
+
+bool logged_as_error(std::string_view message) {
+  std::lock_guard<std::mutex> lock(g_errors_mu);
+  return std::find(g_logged_errors.begin(), g_logged_errors.end(), message) != g_logged_errors.end();
+}
+
+void forget_shown_messages() {
+  {
+    std::lock_guard<std::mutex> lock(g_warned_mu);
+    g_warned.clear();
+  }
+  std::lock_guard<std::mutex> lock(g_errors_mu);
+  g_logged_errors.clear();
 }
 
 std::string format_log_line_for_test(std::string_view format, std::string_view level, std::string_view message) {

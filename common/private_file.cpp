@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -74,6 +75,16 @@ Result<Ok> write_private_file(const std::filesystem::path& file, std::string_vie
   }
   ::unlink(tmp.c_str());
   return Ok{};
+}
+
+std::optional<ConfigWarning> exposed_file_warning(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  if ((st.st_mode & (S_IRGRP | S_IROTH)) == 0) return std::nullopt;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return ConfigWarning{file.string() + " is readable by group or others (mode " + mode +
+                       ") and holds secrets: run chmod 600 " + file.string()};
 }
 
 }  // namespace ws

@@ -1,5 +1,7 @@
 #include "ws/server_directory.h"
 
+#include "ws/logging.h"
+
 namespace ws {
 
 ServerDirectory::ServerDirectory(std::filesystem::path file) : file_(std::move(file)) {}
@@ -7,6 +9,8 @@ ServerDirectory::ServerDirectory(std::filesystem::path file) : file_(std::move(f
 Result<Ok> ServerDirectory::load() {
   auto servers = load_servers(file_);
   if (!servers) return servers.error();
+  // Once per process: the file is reloaded, and in embedded mode loaded by several threads.
+  for (const auto& warning : servers->warnings) warn_once(warning.message);
   std::lock_guard<std::mutex> lock(mu_);
   servers_ = std::move(servers.value());
   loaded_ = true;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ws/config.h"
+#include "ws/logging.h"
 #include "ws/redact.h"
 #include "yaml_reader.h"
 
@@ -275,7 +276,11 @@ Result<ServersFile> load_servers(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file, ec)) return ServersFile{};
   auto text = read_text_file(file);
   if (!text) return make_error(ErrorKind::io, file.string() + ": cannot be read");
-  return parse_servers(*text, file.string());
+  auto parsed = parse_servers(*text, file.string());
+  if (!parsed) return parsed;
+  add_log_secrets(secrets_of(*parsed));
+  if (auto exposed = exposed_file_warning(file)) parsed->warnings.insert(parsed->warnings.begin(), *exposed);
+  return parsed;
 }
 
 }  // namespace ws

@@ -5,6 +5,7 @@
 
 #include "config_test_util.h"
 #include "ws/config.h"
+#include "ws/logging.h"
 
 namespace fs = std::filesystem;
 using namespace ws;
@@ -225,4 +226,35 @@ TEST_CASE("server types parse in any case and print lowercase", "[config][server
   CHECK(parse_server_type("emby") == ServerType::emby);
   CHECK_FALSE(parse_server_type("kodi"));
   CHECK(to_string(ServerType::jellyfin) == "jellyfin");
+}
+
+TEST_CASE("a servers.yaml readable by group or others loads with a warning naming the file and chmod 600",
+          "[config][servers][secrets]") {
+  TempDir dir;
+  const fs::path path = dir.path / "servers.yaml";
+  REQUIRE(write_private_file(path, kSeedFile, false).ok());
+  auto private_file = load_servers(path);
+  REQUIRE(private_file.ok());
+  for (const auto& w : private_file->warnings) CHECK_THAT(w.message, !Catch::Contains("chmod"));
+
+  for (auto mode : {fs::perms::group_read, fs::perms::others_read}) {
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | mode);
+    auto exposed = load_servers(path);
+    REQUIRE(exposed.ok());
+    REQUIRE_FALSE(exposed->warnings.empty());
+    CHECK_THAT(exposed->warnings.front().message,
+               Catch::Contains(path.string()) && Catch::Contains("chmod 600 " + path.string()) &&
+                   Catch::Contains(mode == fs::perms::group_read ? "mode 0640" : "mode 0604"));
+    CHECK(exposed->servers.size() == private_file->servers.size());
+  }
+}
+
+TEST_CASE("loading servers.yaml registers its tokens for redaction", "[config][servers][secrets]") {
+  TempDir dir;
+  const fs::path path = dir.path / "servers.yaml";
+  REQUIRE(write_private_file(path, "p:\n  type: plex\n  url: http://h:1\n  token: tok-registered-by-load\n"
+                                   "  webhook: { token: hook-registered-by-load }\n", false).ok());
+  CHECK(redact("tok-registered-by-load hook-registered-by-load") == "tok-registered-by-load hook-registered-by-load");
+  REQUIRE(load_servers(path).ok());
+  CHECK(redact("a tok-registered-by-load b hook-registered-by-load") == "a *** b ***");
 }

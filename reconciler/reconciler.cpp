@@ -12,6 +12,7 @@
 #include "ws/disconnect_log.h"
 #include "ws/job_broker.h"
 #include "ws/job_results.h"
+#include "ws/logging.h"
 #include "ws/protocol.h"
 #include "ws/refusal_log.h"
 #include "ws/request_run.h"
@@ -85,7 +86,7 @@ class Reconciler::Impl {
     auto loaded = load_servers(options_.paths.servers_file());
     if (!loaded) return loaded.error();
     servers_ = std::move(loaded.value());
-    for (const auto& w : servers_.warnings) spdlog::warn("{}", w.message);
+    for (const auto& w : servers_.warnings) warn_once(w.message);  // reloaded at every run: say it once
     return Ok{};
   }
 

@@ -33,10 +33,11 @@ struct CliContext {
   Result<ServersFile> servers() const;
   Result<ConfigFile> config() const;
 
-  // Prints "error: <message>" (redacted) to err and returns kExitFailure.
+  // Prints "error: <message>" (redacted as a log line is) to err and returns kExitFailure; a
+  // message the logger already printed as an error is not printed again.
   int fail(const std::string& message) const;
   int fail(const Error& error) const { return fail(error.message); }
-  // Prints "error: <message>" to err and returns kExitUsage.
+  // Prints "error: <message>" (redacted) to err and returns kExitUsage.
   int usage(const std::string& message) const;
   void warn(const std::string& message) const;
 };

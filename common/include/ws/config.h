@@ -110,7 +110,9 @@ struct DataPaths {
   static DataPaths from_environment();
 };
 
-// A missing file is an empty list / the defaults, not an error.
+// A missing file is an empty list / the defaults, not an error. The file loaders also register
+// every secret they read for redaction (add_log_secrets), and warn when the file is readable by
+// group or others (exposed_file_warning); parse_* only parse.
 Result<ServersFile> load_servers(const std::filesystem::path& file);
 Result<ServersFile> parse_servers(std::string_view yaml_text, const std::string& file_name);
 // Applies WS_* overrides on top of the file (see docs/configuration.md for the list).
@@ -152,5 +154,9 @@ std::string example_config_yaml();
 // Writes `text` to `file` with mode 0600, creating parent folders. Refuses to overwrite an
 // existing file unless `overwrite`.
 Result<Ok> write_private_file(const std::filesystem::path& file, std::string_view text, bool overwrite);
+
+// A warning naming `file` and `chmod 600` when group or others may read it (it holds tokens or
+// the webhook key); nullopt when it is private or cannot be inspected.
+std::optional<ConfigWarning> exposed_file_warning(const std::filesystem::path& file);
 
 }  // namespace ws
