@@ -30,6 +30,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   app.fallthrough();
   app.require_subcommand(1);
   app.add_flag("-v,--verbose", ctx.verbosity, "More log output: -v info, -vv debug, -vvv trace");
+  // WatchState's -r (--redirect-logger, "redirect logger to stdout"): its seed documents
+  // `state:import -vvvrm`. Here it sends the log lines to stdout, into the same stream as the output.
+  bool log_to_stdout = false;
+  app.add_flag("-r,--redirect-logger", log_to_stdout, "Write log lines to stdout, with the output, instead of stderr");
   std::string output = "text";
   app.add_option("--output", output, "Output format of commands that print data")
       ->check(CLI::IsMember({"text", "json"}))
@@ -48,7 +52,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   ctx.output = output == "json" ? OutputFormat::json : OutputFormat::text;
   // The CLI's own log stays quiet unless asked: its output is the command's result.
-  if (auto ok = setup_logging(ctx.verbosity, "warn", "text"); !ok) return ctx.fail(ok.error());
+  if (auto ok = setup_logging(ctx.verbosity, "warn", "text", log_to_stdout ? &out : nullptr); !ok)
+    return ctx.fail(ok.error());
+  // The logger must not outlive `out`: back to stderr when the command is done.
+  struct RestoreLogger {
+    bool redirected;
+    int verbosity;
+    ~RestoreLogger() {
+      if (redirected) (void)setup_logging(verbosity, "warn", "text");
+    }
+  } restore{log_to_stdout, ctx.verbosity};
   if (!ctx.action) return ctx.usage("no command given; run with --help");
   try {
     return ctx.action();

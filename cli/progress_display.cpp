@@ -1,13 +1,13 @@
 #include "ws/progress_display.h"
 
 #include <fstream>
-#include <iomanip>
 #include <ostream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "ws/cli_output.h"
+#include "ws/logging.h"
 #include "ws/run_summary.h"
 
 namespace ws {
@@ -60,12 +60,14 @@ void ProgressDisplay::draw() {
     }
     line << done << "/" << total << "  ";
   }
-  if (memory_) line << std::fixed << std::setprecision(1) << "mem " << resident_mib() << " MiB";
+  if (memory_) line << "mem " << format_mib(resident_mib());
+  std::string text = line.str();
+  while (!text.empty() && text.back() == ' ') text.pop_back();
   if (terminal_) {
-    err_ << "\r\033[K" << line.str() << std::flush;
+    err_ << "\r\033[K" << text << std::flush;
     drawn_ = true;
   } else {
-    err_ << line.str() << "\n" << std::flush;
+    err_ << text << "\n" << std::flush;
   }
 }
 
@@ -86,11 +88,14 @@ void print_summary(std::ostream& out, const RunSummary& summary, bool import, bo
     if (export_) row.insert(row.end(), {n(s.planned), n(s.done), n(s.written), n(s.failed)});
     rows.push_back(std::move(row));
   }
-  print_table(out, header, rows);
+  // Errors first, the table last: the table is what a user reads at the end. An error the
+  // logger already printed (embedded mode) is not printed again.
   for (const auto& [name, s] : summary.servers) {
-    if (!s.refused.empty()) out << "refused: " << s.refused << "\n";
-    for (const auto& e : s.errors) out << "error: " << e << "\n";
+    if (!s.refused.empty() && !logged_as_error(s.refused)) out << "refused: " << redact(s.refused) << "\n";
+    for (const auto& e : s.errors)
+      if (!logged_as_error(e)) out << "error: " << redact(e) << "\n";
   }
+  print_table(out, header, rows);
 }
 
 }  // namespace ws

@@ -115,7 +115,7 @@ int run_sync(CliContext& ctx, const std::string& command, const SyncOptions& opt
   } else {
     if (opts.dry_run && command == "export") print_plan(*ctx.out, summary);
     print_summary(*ctx.out, summary, command == "import" || opts.full, command == "export");
-    if (opts.memory) *ctx.out << "peak memory: " << peak_resident_mib() << " MiB\n";
+    if (opts.memory) *ctx.out << "peak memory: " << format_mib(peak_resident_mib()) << "\n";
   }
   if (!ok) {
     std::string error = reply->value("error", "");

@@ -32,7 +32,8 @@ class ProgressDisplay {
   bool drawn_ = false;
 };
 
-// "fetched matched unmatched new changed planned done failed" per server, then errors.
+// The errors the logger has not printed yet, then the table "fetched matched unmatched new
+// changed planned done failed" per server.
 void print_summary(std::ostream& out, const RunSummary& summary, bool import, bool export_);
 
 // Resident memory of this process in MiB (VmRSS), or -1 when unknown.
