@@ -51,6 +51,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return code == static_cast<int>(CLI::ExitCodes::Success) ? kExitOk : kExitUsage;
   }
   ctx.output = output == "json" ? OutputFormat::json : OutputFormat::text;
+  // Every secret this data folder holds is registered before the command runs, so an error that
+  // comes back from a running reconciler is redacted too, whatever the command reads itself.
+  // What is wrong with the files is the command's to report.
+  (void)load_servers(ctx.paths.servers_file());
+  (void)load_config(ctx.paths.config_file());
   // The CLI's own log stays quiet unless asked: its output is the command's result.
   if (auto ok = setup_logging(ctx.verbosity, "warn", "text", log_to_stdout ? &out : nullptr); !ok)
     return ctx.fail(ok.error());
