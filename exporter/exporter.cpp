@@ -3,30 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
-#include <stdexcept>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 namespace ws {
 namespace {
-
-JobWorkerOptions worker_options(const ExporterOptions& options) {
-  JobWorkerOptions w;
-  w.endpoint = effective_endpoint(options);
-  w.service = std::string(protocol::kServiceExport);
-  w.name = options.name;
-  w.servers = options.servers;
-  w.heartbeat = options.heartbeat;
-  w.max_message = options.config.endpoints.max_message;
-  return w;
-}
-
-ExporterOptions checked(ExporterOptions options) {
-  if (auto valid = validate(options); !valid) throw std::invalid_argument(valid.error().message);
-  if (options.name.empty()) options.name = default_worker_name("exporter");
-  return options;
-}
 
 // What happened to one action; exactly one of written / error is set once it ran.
 struct Outcome {
@@ -37,9 +19,9 @@ struct Outcome {
 }  // namespace
 
 Exporter::Exporter(zmq::context_t& context, ExporterOptions options)
-    : options_(checked(std::move(options))),
+    : options_(checked_worker_options(std::move(options), "exporter")),
       directory_(options_.paths.servers_file()),
-      worker_(context, worker_options(options_),
+      worker_(context, job_worker_options(options_, protocol::kServiceExport),
               [this](const Message& job, JobContext& ctx) { return handle(job, ctx); }) {
   if (auto loaded = directory_.load(); !loaded)
     spdlog::warn("{}: {} (jobs will fail until it is fixed)", options_.name, loaded.error().message);

@@ -1,36 +1,14 @@
 #include "ws/fetcher.h"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
 namespace ws {
-namespace {
-
-JobWorkerOptions worker_options(const FetcherOptions& options) {
-  JobWorkerOptions w;
-  w.endpoint = effective_endpoint(options);
-  w.service = std::string(protocol::kServiceFetch);
-  w.name = options.name;
-  w.servers = options.servers;
-  w.heartbeat = options.heartbeat;
-  w.max_message = options.config.endpoints.max_message;
-  return w;
-}
-
-FetcherOptions checked(FetcherOptions options) {
-  if (auto valid = validate(options); !valid) throw std::invalid_argument(valid.error().message);
-  if (options.name.empty()) options.name = default_worker_name("fetcher");
-  return options;
-}
-
-}  // namespace
-
 Fetcher::Fetcher(zmq::context_t& context, FetcherOptions options)
-    : options_(checked(std::move(options))),
+    : options_(checked_worker_options(std::move(options), "fetcher")),
       directory_(options_.paths.servers_file()),
-      worker_(context, worker_options(options_),
+      worker_(context, job_worker_options(options_, protocol::kServiceFetch),
               [this](const Message& job, JobContext& ctx) { return handle(job, ctx); }) {
   if (auto loaded = directory_.load(); !loaded)
     spdlog::warn("{}: {} (jobs will fail until it is fixed)", options_.name, loaded.error().message);
