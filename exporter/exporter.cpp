@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -20,42 +21,13 @@ struct Outcome {
 
 Exporter::Exporter(zmq::context_t& context, ExporterOptions options)
     : options_(checked_worker_options(std::move(options), "exporter")),
-      directory_(options_.paths.servers_file()),
+      clients_(options_, "exporter"),
       worker_(context, job_worker_options(options_, protocol::kServiceExport),
-              [this](const Message& job, JobContext& ctx) { return handle(job, ctx); }) {
-  if (auto loaded = directory_.load(); !loaded)
-    spdlog::warn("{}: {} (jobs will fail until it is fixed)", options_.name, loaded.error().message);
-}
+              [this](const Message& job, JobContext& ctx) { return handle(job, ctx); }) {}
 
 void Exporter::run() { worker_.run(); }
 
 void Exporter::stop() { worker_.stop(); }
-
-Result<Exporter::ServerPool*> Exporter::pool_for(const std::string& server, size_t clients) {
-  if (!options_.servers.empty() &&
-      std::find(options_.servers.begin(), options_.servers.end(), server) == options_.servers.end())
-    return make_error(ErrorKind::unavailable,  // another exporter may serve it: worth another attempt
-                      "exporter '" + options_.name + "' does not serve server '" + server + "'");
-  auto config = directory_.find(server);
-  if (!config) return config.error();
-  auto it = pools_.find(server);
-  if (it != pools_.end() && !same_connection(it->second.config, *config)) {
-    spdlog::info("{}: servers.yaml changed for '{}'; new clients", options_.name, server);
-    pools_.erase(it);
-    it = pools_.end();
-  }
-  if (it == pools_.end()) {
-    ServerPool pool;
-    pool.config = *config;
-    pool.series = std::make_shared<SeriesCache>();
-    it = pools_.emplace(server, std::move(pool)).first;
-  }
-  ServerPool& pool = it->second;
-  BackendOptions backend = options_.backend;
-  backend.series_cache = pool.series;
-  while (pool.clients.size() < clients) pool.clients.push_back(make_backend_client(pool.config, backend));
-  return &pool;
-}
 
 Result<nlohmann::json> Exporter::handle(const Message& message, JobContext& ctx) {
   const auto& body = message.body;
@@ -84,7 +56,7 @@ Result<nlohmann::json> Exporter::handle(const Message& message, JobContext& ctx)
 
   const size_t threads =
       std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(options_.config.export_concurrency), actions.size()));
-  auto pool = pool_for(server, threads);
+  auto pool = clients_.clients_for(server, threads);
   if (!pool) return pool.error();
   const int64_t tolerance = std::max<int64_t>(1000, int64_t{options_.config.progress_min_delta_s} * 1000);
 

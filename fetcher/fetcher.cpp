@@ -5,51 +5,25 @@
 #include <spdlog/spdlog.h>
 
 namespace ws {
+
 Fetcher::Fetcher(zmq::context_t& context, FetcherOptions options)
     : options_(checked_worker_options(std::move(options), "fetcher")),
-      directory_(options_.paths.servers_file()),
+      clients_(options_, "fetcher"),
       worker_(context, job_worker_options(options_, protocol::kServiceFetch),
-              [this](const Message& job, JobContext& ctx) { return handle(job, ctx); }) {
-  if (auto loaded = directory_.load(); !loaded)
-    spdlog::warn("{}: {} (jobs will fail until it is fixed)", options_.name, loaded.error().message);
-}
+              [this](const Message& job, JobContext& ctx) { return handle(job, ctx); }) {}
 
 void Fetcher::run() { worker_.run(); }
 
 void Fetcher::stop() { worker_.stop(); }
 
-Result<BackendClient*> Fetcher::client_for(const std::string& server) {
-  if (!options_.servers.empty() &&
-      std::find(options_.servers.begin(), options_.servers.end(), server) == options_.servers.end())
-    return make_error(ErrorKind::unavailable,  // another fetcher may serve it: worth another attempt
-                      "fetcher '" + options_.name + "' does not serve server '" + server + "'");
-  auto config = directory_.find(server);
-  if (!config) return config.error();
-  auto it = clients_.find(server);
-  if (it != clients_.end() && !same_connection(it->second.config, *config)) {
-    spdlog::info("{}: servers.yaml changed for '{}'; new client", options_.name, server);
-    clients_.erase(it);
-    it = clients_.end();
-  }
-  if (it == clients_.end()) {
-    ServerClient entry;
-    entry.config = *config;
-    entry.series = std::make_shared<SeriesCache>();
-    BackendOptions backend = options_.backend;
-    backend.series_cache = entry.series;
-    entry.client = make_backend_client(entry.config, backend);
-    it = clients_.emplace(server, std::move(entry)).first;
-  }
-  return it->second.client.get();
-}
-
 Result<nlohmann::json> Fetcher::handle(const Message& message, JobContext& ctx) {
   auto job = parse_fetch_job(message.body);
   if (!job) return job.error();
-  auto client = client_for(job->server);
-  if (!client) return client.error();
-  if (job->kind == FetchJob::Kind::plan) return plan(**client);
-  return pages(**client, *job, ctx);
+  auto pool = clients_.clients_for(job->server, 1);
+  if (!pool) return pool.error();
+  BackendClient& client = *(*pool)->clients.front();
+  if (job->kind == FetchJob::Kind::plan) return plan(client);
+  return pages(client, *job, ctx);
 }
 
 Result<nlohmann::json> Fetcher::plan(BackendClient& client) {

@@ -5,14 +5,11 @@
 //
 // Threads: run() blocks (the socket thread); jobs run one at a time on a job thread, which
 // spreads a job's actions over at most config.export_concurrency threads, each with its own
-// backend client (clients are kept between jobs for keep-alive; a server's SeriesCache is
-// shared by its clients).
+// backend client (ws/server_clients.h: clients are kept between jobs for keep-alive; a server's
+// SeriesCache is shared by its clients).
 #pragma once
 
-#include <map>
-#include <memory>
 #include <string>
-#include <vector>
 
 #include <zmq.hpp>
 
@@ -20,7 +17,7 @@
 #include "ws/export_action.h"
 #include "ws/exporter_options.h"
 #include "ws/job_worker.h"
-#include "ws/server_directory.h"
+#include "ws/server_clients.h"
 
 namespace ws {
 
@@ -38,20 +35,12 @@ class Exporter {
   const std::string& name() const { return options_.name; }
 
  private:
-  struct ServerPool {
-    ServerConfig config;
-    std::shared_ptr<SeriesCache> series;
-    std::vector<std::unique_ptr<BackendClient>> clients;  // at most export_concurrency
-  };
-
   // The JobHandler: one job.export → {done: [{key, written}], failed: [{key, error}]}.
   Result<nlohmann::json> handle(const Message& job, JobContext& ctx);
-  Result<ServerPool*> pool_for(const std::string& server, size_t clients);
 
   ExporterOptions options_;
-  ServerDirectory directory_;
-  std::map<std::string, ServerPool> pools_;  // job thread only (one job at a time)
-  JobWorker worker_;                         // last: its handler uses the members above
+  ServerClients clients_;  // job thread only (one job at a time); at most export_concurrency per server
+  JobWorker worker_;       // last: its handler uses the members above
 };
 
 }  // namespace ws

@@ -4,12 +4,10 @@
 // inproc:// on the reconciler's zmq context.
 //
 // Threads: run() blocks (the socket thread); jobs run one at a time on a job thread. Backend
-// clients (one per server) are kept between jobs for keep-alive and are only ever used by the
-// job that runs; each server's SeriesCache lives as long as the fetcher.
+// clients (one per server, ws/server_clients.h) are kept between jobs for keep-alive and are
+// only ever used by the job that runs.
 #pragma once
 
-#include <map>
-#include <memory>
 #include <string>
 
 #include <zmq.hpp>
@@ -18,7 +16,7 @@
 #include "ws/fetch_job.h"
 #include "ws/fetcher_options.h"
 #include "ws/job_worker.h"
-#include "ws/server_directory.h"
+#include "ws/server_clients.h"
 
 namespace ws {
 
@@ -36,22 +34,14 @@ class Fetcher {
   const std::string& name() const { return options_.name; }
 
  private:
-  struct ServerClient {
-    ServerConfig config;
-    std::shared_ptr<SeriesCache> series;
-    std::unique_ptr<BackendClient> client;
-  };
-
   // The JobHandler: one job.fetch.
   Result<nlohmann::json> handle(const Message& job, JobContext& ctx);
-  Result<BackendClient*> client_for(const std::string& server);
   Result<nlohmann::json> plan(BackendClient& client);
   Result<nlohmann::json> pages(BackendClient& client, const FetchJob& job, JobContext& ctx);
 
   FetcherOptions options_;
-  ServerDirectory directory_;
-  std::map<std::string, ServerClient> clients_;  // job thread only (one job at a time)
-  JobWorker worker_;                             // last: its handler uses the members above
+  ServerClients clients_;  // job thread only (one job at a time)
+  JobWorker worker_;       // last: its handler uses the members above
 };
 
 }  // namespace ws
