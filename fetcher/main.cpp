@@ -4,5 +4,5 @@
 
 int main(int argc, char** argv) {
   return ws::run_worker_main<ws::Fetcher, ws::FetcherOptions>(
-      argc, argv, "ws-fetcher", "takes fetch jobs from the reconciler and reads media servers", "fetching");
+      argc, argv, {"ws-fetcher", "takes fetch jobs from the reconciler and reads media servers", "fetching"});
 }

@@ -1,84 +1,95 @@
 // The whole `main` of a job worker process (ws-fetcher, ws-exporter): flags -> config -> options
 // -> validate -> construct -> run() until SIGINT/SIGTERM. Both workers share the flags and the
 // start-up, so they share this; each main only names its types and words.
+//
+// Errors: a bad flag, config.yaml or option ends the process with exit code 1 and one line that
+// names what is wrong; so does anything thrown while starting or out of run(), which is caught
+// here, logged (through redaction) and never left to std::terminate. Inside run(), a failed job
+// fails that job only and the worker keeps serving (JobWorker).
 #pragma once
 
-#include <atomic>
-#include <csignal>
-#include <cstdio>
 #include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
-#include "ws/config.h"
-#include "ws/logging.h"
+#include "ws/termination.h"
+#include "ws/worker_options.h"
 
 namespace ws {
 
-// Worker: constructible from (zmq::context_t&, Options), with run(), stop() (a flag store, so
-// safe in a signal handler) and name(). Options: paths, config, endpoint, name, servers, and a
-// free `validate(const Options&)`.
-template <typename Worker>
-struct StopOnSignal {
-  static inline std::atomic<Worker*> worker{nullptr};
-  static void handle(int) {
-    if (Worker* w = worker.load()) w->stop();
-  }
+// What tells the two workers' mains apart.
+struct WorkerProgram {
+  std::string name;         // "ws-fetcher": starts every start-up error line
+  std::string description;  // the --help line
+  std::string doing;        // "fetching": the start-up log line
 };
 
-template <typename Worker, typename Options>
-int run_worker_main(int argc, char** argv, const std::string& program, const std::string& description,
-                    const std::string& doing) {
-  CLI::App app{program + ": " + description};
-  std::string endpoint;
-  std::string name;
-  std::vector<std::string> servers;
-  int verbosity = 0;
-  app.add_option("--endpoint", endpoint, "the reconciler's workers endpoint (default: config.yaml endpoints.workers)");
-  app.add_option("--name", name, "this worker's name in logs (default: " + program.substr(3) + "-HOST-PID)");
-  app.add_option("--servers", servers, "take jobs for these servers only (comma-separated; default: any)")
-      ->delimiter(',');
-  app.add_flag("-v,--verbose", verbosity, "more log lines (-v info, -vv debug, -vvv trace)");
-  CLI11_PARSE(app, argc, argv);
+// Reads the flags (--endpoint, --name, --servers, -v) and config.yaml into `options`, sets up
+// logging, and registers the secrets of config.yaml and servers.yaml for redaction. Returns the
+// exit code when main should end now: 0 after --help, 1 after an error (already reported).
+std::optional<int> prepare_worker(int argc, char** argv, const WorkerProgram& program, WorkerOptions& options);
 
-  auto fail = [&](const std::string& message) {
-    std::fprintf(stderr, "%s: %s\n", program.c_str(), message.c_str());
-    return 1;
+// Reports an error that ends the process — logged once logging is set up, else printed to stderr
+// — and returns the exit code, 1.
+int worker_failed(const WorkerProgram& program, std::string_view message);
+
+// SIGINT/SIGTERM -> the stop of whatever runs now. Construct it before any other thread starts
+// (ZeroMQ's included): they inherit the blocked signals, and the signals reach only its watcher.
+class StopOnSignal {
+ public:
+  StopOnSignal();
+
+  // Calls `stop` on a signal until the guard is destroyed; at once when a signal came before.
+  class Guard {
+   public:
+    explicit Guard(StopOnSignal& owner) : owner_(owner) {}
+    ~Guard() { owner_.set_stop({}); }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    StopOnSignal& owner_;
   };
-  Options options;
-  options.paths = DataPaths::from_environment();
-  auto config = load_config(options.paths.config_file());
-  if (!config) return fail(config.error().message);
-  if (auto logging = setup_logging(verbosity, config->config.log_level, config->config.log_format); !logging)
-    return fail(logging.error().message);
-  for (const auto& warning : config->warnings) spdlog::warn("{}", warning.message);
-  add_log_secrets(secrets_of(config->config));
-  if (auto known = load_servers(options.paths.servers_file()); known) add_log_secrets(secrets_of(*known));
+  [[nodiscard]] Guard route_to(std::function<void()> stop);
 
-  options.config = config->config;
-  options.endpoint = endpoint;
-  options.name = name;
-  options.servers = servers;
-  if (auto valid = validate(options); !valid) return fail(valid.error().message);
+ private:
+  void set_stop(std::function<void()> stop);
+  void signalled();
 
+  std::mutex mu_;
+  std::function<void()> stop_;
+  bool signalled_ = false;
+  TerminationWatcher watcher_;  // last: its thread calls signalled()
+};
+
+// Worker: constructible from (zmq::context_t&, Options), with run(), stop() and name(). Options:
+// derived from WorkerOptions, with a free `validate(const Options&)`.
+template <typename Worker, typename Options>
+int run_worker_main(int argc, char** argv, const WorkerProgram& program) {
   try {
+    Options options;
+    if (auto exit = prepare_worker(argc, argv, program, options)) return *exit;
+    if (auto valid = validate(options); !valid) return worker_failed(program, valid.error().message);
+    const std::string endpoint = effective_endpoint(options);
+    StopOnSignal signals;
     zmq::context_t context;
     Worker worker(context, std::move(options));
-    StopOnSignal<Worker>::worker = &worker;
-    std::signal(SIGINT, StopOnSignal<Worker>::handle);
-    std::signal(SIGTERM, StopOnSignal<Worker>::handle);
-    spdlog::info("{}: {} for {}", worker.name(), doing, endpoint.empty() ? config->config.endpoints.workers : endpoint);
+    const StopOnSignal::Guard routed = signals.route_to([&worker] { worker.stop(); });
+    spdlog::info("{}: {} for {}", worker.name(), program.doing, endpoint);
     worker.run();
-    StopOnSignal<Worker>::worker = nullptr;
     spdlog::info("{}: stopped", worker.name());
+    return 0;
   } catch (const std::exception& e) {
-    return fail(e.what());
+    return worker_failed(program, e.what());
+  } catch (...) {
+    return worker_failed(program, "an unknown exception");
   }
-  return 0;
 }
 
 }  // namespace ws
