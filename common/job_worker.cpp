@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -165,7 +167,7 @@ class JobWorker::Session {
         while (auto envelope = receive_message(*socket_, false)) {
           last_heard_ = Clock::now();
           heard = true;
-          handle(*envelope);
+          handle_guarded(*envelope);
         }
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;  // a signal (SIGTERM's handler calls stop()): look at the flag
@@ -228,6 +230,18 @@ class JobWorker::Session {
   void refuse(const std::string& ref, const std::string& error, bool fatal) {
     send_refusal(*socket_, "", ref, error, fatal);
     last_sent_ = Clock::now();
+  }
+
+  // One message that makes handling throw (a field of an unexpected type, no thread for a job)
+  // is dropped with a warning; it never ends run(). Socket errors go on to serve().
+  void handle_guarded(Envelope& envelope) {
+    try {
+      handle(envelope);
+    } catch (const zmq::error_t&) {
+      throw;
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: dropped a message from the broker: {}", w_.options_.name, e.what());
+    }
   }
 
   void handle(Envelope& envelope) {
@@ -301,7 +315,7 @@ class JobWorker::Session {
     job_->channel->wake_fd = wake_fd_;
     JobChannel* channel = job_->channel.get();
     const JobHandler& handler = w_.handler_;
-    job_->thread = std::thread([channel, &handler, message, job, attempt] {
+    auto run = [channel, &handler, message, job, attempt] {
       JobContext ctx(*channel, job, attempt);
       Message last;
       try {
@@ -323,7 +337,14 @@ class JobWorker::Session {
       if (last.type == protocol::kJobFailed)
         spdlog::warn("job {} attempt {} failed: {}", job, attempt, last.body.value("error", std::string()));
       channel->finish(std::move(last));
-    });
+    };
+    try {
+      job_->thread = std::thread(std::move(run));
+    } catch (const std::system_error& e) {  // no thread to be had: this job fails, the worker stays
+      job_.reset();
+      spdlog::warn("{}: cannot start job {}: {}", w_.options_.name, job, e.what());
+      send(failed_message(job, attempt, std::string("cannot start a job thread: ") + e.what(), true));
+    }
   }
 
   // Sends what the job thread queued, in order; joins the thread once its last message left.
@@ -374,25 +395,31 @@ JobWorker::JobWorker(zmq::context_t& context, JobWorkerOptions options, JobHandl
   if (options_.name.empty()) options_.name = std::string(options_.service) + "-worker";
   if (options_.reconnect_initial < milliseconds(1)) options_.reconnect_initial = milliseconds(1);
   if (options_.reconnect_max < options_.reconnect_initial) options_.reconnect_max = options_.reconnect_initial;
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error(std::string("JobWorker: eventfd failed: ") + std::strerror(errno));
 }
 
-JobWorker::~JobWorker() = default;
+JobWorker::~JobWorker() { ::close(wake_fd_); }
 
 void JobWorker::stop() { stop_.store(true); }
 
 void JobWorker::run() {
-  const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd < 0) throw std::runtime_error("JobWorker: eventfd failed");
   auto backoff = options_.reconnect_initial;
   {
-    Session session(*this, wake_fd);
+    Session session(*this, wake_fd_);
     while (!stop_.load()) {
       if (!session.connect()) break;
       bool heard = false;
-      if (session.serve(heard) == Session::End::stopped) break;
+      std::string lost;  // why this connection ended
+      try {
+        if (session.serve(heard) == Session::End::stopped) break;
+        lost = "no word from the broker at " + options_.endpoint + " for " +
+               std::to_string((options_.heartbeat * options_.liveness).count()) + " ms";
+      } catch (const std::exception& e) {  // a socket error ZeroMQ did not expect: start over on a new socket
+        lost = "the connection to the broker at " + options_.endpoint + " failed: " + e.what();
+      }
       if (heard) backoff = options_.reconnect_initial;
-      spdlog::warn("{}: no word from the broker at {} for {} ms; reconnecting in {} ms", options_.name,
-                   options_.endpoint, (options_.heartbeat * options_.liveness).count(), backoff.count());
+      spdlog::warn("{}: {}; reconnecting in {} ms", options_.name, lost, backoff.count());
       session.abandon_job();
       session.close();
       // Waits in short slices so stop() (a bare flag) is seen within 100 ms.
@@ -403,7 +430,6 @@ void JobWorker::run() {
     }
     session.finish_stopped();
   }
-  ::close(wake_fd);
 }
 
 }  // namespace ws

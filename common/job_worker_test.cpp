@@ -439,3 +439,56 @@ TEST_CASE("retryable errors are the transient kinds", "[job_worker]") {
   CHECK_FALSE(ws::is_retryable(ws::make_error(ws::ErrorKind::invalid_input, "")));
   CHECK_FALSE(ws::is_retryable(ws::make_error(ws::ErrorKind::not_found, "")));
 }
+
+TEST_CASE("a job whose handler throws fails alone, and the worker serves the next one", "[job_worker]") {
+  zmq::context_t ctx;
+  TestBroker broker(ctx);
+  auto options = short_options(broker.endpoint);
+  options.heartbeat = 500ms;  // no reconnect while the test runs: it must be the same connection
+  RunningWorker w(ctx, options, [](const ws::Message& job, ws::JobContext&) -> ws::Result<nlohmann::json> {
+    if (job.body.value("server", "") == "throws") throw std::runtime_error("boom");
+    if (job.body.value("server", "") == "type") return nlohmann::json(job.body.at("missing").get<int>());
+    return nlohmann::json{{"served", true}};
+  });
+  auto ready = broker.expect(ws::protocol::kWorkerReady);
+  REQUIRE(ready);
+  broker.send(ready->peer, ws::protocol::kJobFetch, {{"job", "j-throws"}, {"attempt", 1}, {"server", "throws"}});
+  auto failed = broker.expect(ws::protocol::kJobFailed);
+  REQUIRE(failed);
+  CHECK(failed->message->body["job"] == "j-throws");
+  CHECK(failed->message->body["error"] == "internal error: boom");
+  broker.send(ready->peer, ws::protocol::kJobFetch, {{"job", "j-type"}, {"attempt", 1}, {"server", "type"}});
+  failed = broker.expect(ws::protocol::kJobFailed);
+  REQUIRE(failed);
+  CHECK(failed->message->body["job"] == "j-type");
+  CHECK(failed->message->body["retryable"] == false);
+
+  broker.send(ready->peer, ws::protocol::kJobFetch, {{"job", "j-next"}, {"attempt", 1}, {"server", "fine"}});
+  auto done = broker.expect(ws::protocol::kJobDone);
+  REQUIRE(done);
+  CHECK(done->message->body["job"] == "j-next");
+  CHECK(done->message->body["result"]["served"] == true);
+  CHECK(w.worker.connects() == 1);
+}
+
+TEST_CASE("a message with fields of unexpected types never ends run()", "[job_worker]") {
+  zmq::context_t ctx;
+  TestBroker broker(ctx);
+  auto options = short_options(broker.endpoint);
+  options.heartbeat = 500ms;
+  RunningWorker w(ctx, options, done_handler());
+  auto ready = broker.expect(ws::protocol::kWorkerReady);
+  REQUIRE(ready);
+  SECTION("an ack whose ok is not a bool") {
+    broker.send(ready->peer, ws::protocol::kAck, {{"id", "a-1"}, {"ref", "x"}, {"ok", "yes"}});
+  }
+  SECTION("a refusal whose fatal and error are not a bool and a string") {
+    broker.send(ready->peer, ws::protocol::kAck, {{"id", "a-2"}, {"ref", 7}, {"ok", false}, {"fatal", "no"}, {"error", 3}});
+  }
+  broker.send_job(ready->peer, "after");
+  auto done = broker.expect(ws::protocol::kJobDone);
+  REQUIRE(done);
+  CHECK(done->message->body["job"] == "after");
+  CHECK(w.worker.connects() == 1);
+  CHECK(w.done.wait_for(0ms) == std::future_status::timeout);  // run() is still serving
+}

@@ -80,7 +80,8 @@ std::string default_worker_name(const std::string& prefix);
 class JobWorker {
  public:
   // Throws std::invalid_argument for an endpoint zmq cannot connect to (malformed, unknown
-  // host), an unknown service, a heartbeat < 1 ms or liveness < 1 (start-up errors). The
+  // host), an unknown service, a heartbeat < 1 ms or liveness < 1, std::runtime_error when the
+  // process has no file descriptor left for the job thread's wake-up (start-up errors). The
   // context must outlive the worker.
   JobWorker(zmq::context_t& context, JobWorkerOptions options, JobHandler handler);
   ~JobWorker();
@@ -89,6 +90,8 @@ class JobWorker {
 
   // Connects, serves jobs until stop(); then reports a running job as a retryable failure (so
   // the broker requeues it at once), joins the job thread and returns. Call once, on one thread.
+  // Throws nothing: a message it cannot handle is dropped (logged), a job that fails or throws
+  // is reported as failed, and a socket error starts a new connection.
   void run();
 
   // Asks run() to return; it does within about 200 ms (plus the rest of an HTTP request a
@@ -106,6 +109,7 @@ class JobWorker {
   JobHandler handler_;
   std::atomic<bool> stop_{false};
   std::atomic<int> connects_{0};
+  int wake_fd_ = -1;  // eventfd: a job thread wakes the socket thread's poll through it
 };
 
 }  // namespace ws
