@@ -4,6 +4,7 @@
 #include <atomic>
 #include <map>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -77,15 +78,30 @@ Result<nlohmann::json> Exporter::handle(const Message& message, JobContext& ctx)
   auto work = [&](BackendClient& client) {
     for (size_t g = next.fetch_add(1); g < groups.size() && !ctx.cancelled(); g = next.fetch_add(1)) {
       for (size_t i : groups[g]) {
-        auto written = apply_export_action(client, actions[i], tolerance);
-        if (written) outcomes[i].written = *written;
-        else outcomes[i].error = written.error();
+        // What a bug below throws fails this action only: out of a helper thread it would end
+        // the process.
+        try {
+          auto written = apply_export_action(client, actions[i], tolerance);
+          if (written) outcomes[i].written = *written;
+          else outcomes[i].error = written.error();
+        } catch (const std::exception& e) {
+          outcomes[i].error = make_error(ErrorKind::invalid_input, std::string("internal error: ") + e.what());
+        } catch (...) {
+          outcomes[i].error = make_error(ErrorKind::invalid_input, "internal error: an unknown exception");
+        }
       }
     }
   };
   const size_t used = std::min(threads, std::max<size_t>(1, groups.size()));
   std::vector<std::thread> helpers;
-  for (size_t t = 1; t < used; ++t) helpers.emplace_back(work, std::ref(*(*pool)->clients[t]));
+  for (size_t t = 1; t < used; ++t) {
+    try {
+      helpers.emplace_back(work, std::ref(*(*pool)->clients[t]));
+    } catch (const std::system_error& e) {  // no more threads to be had: fewer share the work
+      spdlog::warn("{}: job {}: {} of {} threads: {}", options_.name, ctx.job(), t, used, e.what());
+      break;
+    }
+  }
   work(*(*pool)->clients[0]);
   for (auto& helper : helpers) helper.join();
   if (ctx.cancelled()) return make_error(ErrorKind::unavailable, "export job " + ctx.job() + " was cancelled");

@@ -14,6 +14,7 @@
 #include "fake_process.h"
 #include "ws/exporter.h"
 #include "ws/fetcher.h"
+#include "worker_testutil.h"
 #include "ws/zmq_channel.h"
 
 namespace {
@@ -22,6 +23,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 using ws::fake::FakeProcess;
+using ws::testing::Running;
+using ws::testing::TestBroker;
 
 // A temp data folder with config/servers.yaml naming one fake server "my_<type>".
 struct DataFolder {
@@ -51,68 +54,6 @@ ws::BackendOptions short_backend() {
   o.connect_timeout = 2000ms;
   return o;
 }
-
-// The test's broker: a ROUTER bound on inproc, heartbeating the worker while it waits so the
-// worker never gives up on it.
-struct TestBroker {
-  zmq::socket_t router;
-  std::string endpoint;
-  std::string peer;  // the worker, once it said ready
-
-  explicit TestBroker(zmq::context_t& ctx) : router(ctx, zmq::socket_type::router) {
-    static std::atomic<int> n{0};
-    endpoint = "inproc://worker-fake-test-" + std::to_string(n.fetch_add(1));
-    router.set(zmq::sockopt::linger, 0);
-    router.bind(endpoint);
-  }
-
-  // The next message other than a heartbeat, or nullopt when none came in time.
-  std::optional<ws::Message> next(std::chrono::milliseconds within = 20000ms) {
-    const auto until = Clock::now() + within;
-    auto next_heartbeat = Clock::now();
-    while (Clock::now() < until) {
-      if (!peer.empty() && Clock::now() >= next_heartbeat) {
-        ws::send_message(router, ws::Message{std::string(ws::protocol::kHeartbeat), json::object()}, peer);
-        next_heartbeat = Clock::now() + 200ms;
-      }
-      zmq::pollitem_t items[] = {{static_cast<void*>(router), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 1, 50ms);
-      if (auto env = ws::receive_message(router, true)) {
-        if (!env->message) continue;
-        if (env->message->type == ws::protocol::kHeartbeat) continue;
-        if (env->message->type == ws::protocol::kWorkerReady) peer = env->peer;
-        return std::move(*env->message);
-      }
-    }
-    return std::nullopt;
-  }
-
-  // The next message of `type`; others in between are skipped.
-  std::optional<ws::Message> expect(std::string_view type, std::chrono::milliseconds within = 20000ms) {
-    const auto until = Clock::now() + within;
-    while (Clock::now() < until) {
-      auto message = next(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
-      if (message && message->type == type) return message;
-    }
-    return std::nullopt;
-  }
-
-  void send(std::string_view type, json body) {
-    REQUIRE(ws::send_message(router, ws::Message{std::string(type), std::move(body)}, peer));
-  }
-};
-
-// Runs a worker (Fetcher or Exporter) on a thread; stops and joins it on destruction.
-template <typename Worker>
-struct Running {
-  Worker& worker;
-  std::future<void> done;
-  explicit Running(Worker& w) : worker(w), done(std::async(std::launch::async, [&w] { w.run(); })) {}
-  ~Running() {
-    worker.stop();
-    done.wait();
-  }
-};
 
 struct Fake {
   FakeProcess process;
