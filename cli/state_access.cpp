@@ -22,9 +22,7 @@ Result<std::unique_ptr<Store>> open_state_read_only(const CliContext& ctx) {
 std::string display_title(const Record& record) {
   std::string out = record.title.empty() ? "(untitled)" : record.title;
   if (record.type == MediaType::episode) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, " S%02dE%02d", std::max(record.season, 0), std::max(record.episode, 0));
-    out += buf;
+    if (const std::string label = episode_label(record.season, record.episode); !label.empty()) out += " " + label;
   } else if (record.year > 0) {
     out += " (" + std::to_string(record.year) + ")";
   }

@@ -16,6 +16,7 @@
 #include "ws/cli_output.h"
 #include "ws/control_client.h"
 #include "ws/embedded_stack.h"
+#include "ws/media_item.h"
 #include "ws/progress_display.h"
 #include "ws/run_summary.h"
 #include "ws/termination.h"
@@ -41,9 +42,8 @@ void print_plan(std::ostream& out, const RunSummary& summary) {
     const auto& item = a.value("item", nlohmann::json::object());
     std::string title = item.value("title", "");
     if (item.value("type", "") == "episode") {
-      char se[32];
-      std::snprintf(se, sizeof se, " S%02dE%02d", item.value("season", 0), item.value("episode", 0));
-      title += se;
+      if (const std::string label = episode_label(item.value("season", -1), item.value("episode", -1)); !label.empty())
+        title += " " + label;
     }
     rows.push_back({a.value("server", ""), a.value("action", ""), title, item.value("item_id", ""),
                     a.value("action", "") == "play" ? format_time(a.value("played_at", int64_t{0})) : "-"});

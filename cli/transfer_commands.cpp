@@ -33,9 +33,7 @@ int run_unmatched(const CliContext& ctx, const std::string& server) {
       } else {
         std::string title = item.title;
         if (item.type == MediaType::episode) {
-          char se[32];
-          std::snprintf(se, sizeof se, " S%02dE%02d", item.season, item.episode);
-          title += se;
+          if (const std::string label = episode_label(item.season, item.episode); !label.empty()) title += " " + label;
         }
         rows.push_back({s, item.item_id, std::string(to_string(item.type)), title, item.path.empty() ? "-" : item.path, reason});
       }

@@ -1,5 +1,7 @@
 #include "ws/media_item.h"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "ws/json_fields.h"
@@ -14,6 +16,13 @@ std::optional<MediaType> parse_media_type(std::string_view text) {
   if (t == "movie") return MediaType::movie;
   if (t == "episode") return MediaType::episode;
   return std::nullopt;
+}
+
+std::string episode_label(int season, int episode) {
+  if (season < 0 || episode < 0) return {};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "S%02dE%02d", season, episode);
+  return buf;
 }
 
 void to_json(nlohmann::json& j, const MediaItem& item) {

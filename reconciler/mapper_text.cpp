@@ -38,10 +38,7 @@ std::string describe(const MediaItem& item) {
   out += '\'';
   char buf[48];
   if (item.type == MediaType::episode) {
-    if (item.season >= 0 && item.episode >= 0) {
-      std::snprintf(buf, sizeof buf, " S%02dE%02d", item.season, item.episode);
-      out += buf;
-    }
+    if (const std::string label = episode_label(item.season, item.episode); !label.empty()) out += " " + label;
   } else if (item.year > 0) {
     std::snprintf(buf, sizeof buf, " (%d)", item.year);
     out += buf;

@@ -18,6 +18,10 @@ std::string_view to_string(MediaType type);
 // "movie" / "episode" (any case); nullopt otherwise.
 std::optional<MediaType> parse_media_type(std::string_view text);
 
+// How an episode is named to a user: "S01E02". Empty when the season or the episode is unknown
+// (negative), so no output ever shows "S-1E-1" or passes an unknown number off as 0.
+std::string episode_label(int season, int episode);
+
 struct MediaItem {
   std::string server;         // configured server name, e.g. "my_plex"
   std::string item_id;        // the server's own id (Plex ratingKey, Jellyfin/Emby Id)
