@@ -3,9 +3,9 @@
 #include <string>
 
 #include "webhook_json.h"
+#include "ws/iso_time.h"
 #include "ws/multipart.h"
 #include "ws/webhook_parser.h"
-#include "ws/webhook_time.h"
 
 namespace ws {
 namespace {
@@ -68,7 +68,7 @@ Result<WebhookEvent> parse_emby_webhook(const WebhookRequest& request) {
   if (item) read_mediabrowser_item(*item, event.item, type);
   const json* playback = object_member(j, "PlaybackInfo");
   if (playback) {
-    if (auto ticks = int_of(*playback, "PositionTicks")) event.item.progress_ms = ticks_to_ms(*ticks);
+    if (auto ticks = int_of(*playback, "PositionTicks")) event.item.progress_ms = iso_time::ms_from_ticks(*ticks);
   }
 
   const std::string& name = event.event_name;

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "webhook_json.h"
+#include "ws/iso_time.h"
 #include "ws/multipart.h"
 #include "ws/webhook_parser.h"
-#include "ws/webhook_time.h"
 
 namespace ws {
 namespace {
@@ -75,7 +75,7 @@ void read_item(const json& j, MediaItem& item, const std::string& type) {
   item.watched = bool_of(j, "Played").value_or(false);
   item.play_count = std::max(0, small_int_of(j, "PlayCount", 0));
   item.played_at = date_of(j, "LastPlayedDate");
-  item.progress_ms = ticks_to_ms(int_of(j, "PlaybackPositionTicks").value_or(0));
+  item.progress_ms = iso_time::ms_from_ticks(int_of(j, "PlaybackPositionTicks").value_or(0));
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "ws/iso_time.h"
 #include "ws/webhook_parser.h"
-#include "ws/webhook_time.h"
 
 namespace ws::webhook_detail {
 namespace {
@@ -149,7 +149,7 @@ std::optional<bool> bool_of(const nlohmann::json& obj, std::string_view key) {
 int64_t date_of(const nlohmann::json& obj, std::string_view key) {
   const auto* m = member(obj, key);
   if (!m || !m->is_string()) return 0;
-  return parse_iso8601(m->get_ref<const std::string&>()).value_or(0);
+  return iso_time::parse(m->get_ref<const std::string&>()).value_or(0);
 }
 
 void set_event_id(WebhookEvent& event, int64_t content_date) {
@@ -216,7 +216,7 @@ void read_mediabrowser_item(const nlohmann::json& item, MediaItem& out, std::str
   out.watched = bool_of(ud, "Played").value_or(bool_of(item, "Played").value_or(false));
   out.played_at = date_of(ud, "LastPlayedDate");
   out.play_count = std::max(0, small_int_of(ud, "PlayCount", 0));
-  out.progress_ms = ticks_to_ms(int_of(ud, "PlaybackPositionTicks").value_or(0));
+  out.progress_ms = iso_time::ms_from_ticks(int_of(ud, "PlaybackPositionTicks").value_or(0));
 }
 
 }  // namespace ws::webhook_detail

@@ -1,6 +1,6 @@
 // Dates and positions as Jellyfin and Emby send and accept them (DESIGN §11): ISO-8601 UTC with up
-// to seven fraction digits, Emby's compact `yyyyMMddHHmmss`, and 100 ns ticks. In their own
-// namespace so they never collide with the webhook library's helpers of similar purpose.
+// to seven fraction digits, Emby's compact `yyyyMMddHHmmss`, and 100 ns ticks. One reader for
+// the backend clients' pages and the webhook parsers alike.
 #pragma once
 
 #include <cstdint>

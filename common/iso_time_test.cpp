@@ -10,11 +10,19 @@ TEST_CASE("ISO-8601 dates as Jellyfin and Emby send them are read as unix second
   SECTION("an offset") {
     CHECK(iso_time::parse("2025-08-15T23:19:42.1+02:00") == 1755292782);
     CHECK(iso_time::parse("2025-08-15T20:19:42-0100") == 1755292782);
+    CHECK(iso_time::parse("2025-08-15T16:19:42-0500") == 1755292782);
   }
   SECTION("no zone is UTC") { CHECK(iso_time::parse("2025-08-15T21:19:42") == 1755292782); }
-  SECTION("a space separator") { CHECK(iso_time::parse("2025-08-15 21:19:42") == 1755292782); }
+  SECTION("a space separator") {
+    CHECK(iso_time::parse("2025-08-15 21:19:42") == 1755292782);
+    CHECK(iso_time::parse("2025-08-15 21:19:42.1Z") == 1755292782);
+  }
   SECTION("a bare date") { CHECK(iso_time::parse("2000-01-01") == 946684800); }
   SECTION("a leap day") { CHECK(iso_time::parse("2024-02-29T00:00:00Z") == 1709164800); }
+  SECTION("the first dates after never") {
+    CHECK(iso_time::parse("1970-01-02T00:00:00Z") == 86400);
+    CHECK(iso_time::parse("1971-01-01T00:00:00Z") == 31536000);
+  }
 }
 
 TEST_CASE("dates that mean never or are not dates give nothing", "[iso_time]") {
@@ -27,6 +35,8 @@ TEST_CASE("dates that mean never or are not dates give nothing", "[iso_time]") {
   CHECK_FALSE(iso_time::parse("2025-08-15T25:00:00Z"));
   CHECK_FALSE(iso_time::parse("2025-08-15T21:19:42Zjunk"));
   CHECK_FALSE(iso_time::parse("2025-08-15T21:19:42."));
+  CHECK_FALSE(iso_time::parse("2025-08-15T21:19:42.Z"));
+  CHECK_FALSE(iso_time::parse("1755292782"));
 }
 
 TEST_CASE("dates are written in Jellyfin's and Emby's forms", "[iso_time]") {
@@ -38,5 +48,6 @@ TEST_CASE("dates are written in Jellyfin's and Emby's forms", "[iso_time]") {
 TEST_CASE("positions convert between ticks and milliseconds", "[iso_time]") {
   CHECK(iso_time::ticks_from_ms(734000) == 7340000000);
   CHECK(iso_time::ms_from_ticks(7340000000) == 734000);
+  CHECK(iso_time::ms_from_ticks(12'345'678'900) == 1'234'567);
   CHECK(iso_time::ms_from_ticks(-5) == 0);
 }
