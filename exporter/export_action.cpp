@@ -1,20 +1,20 @@
 #include "ws/export_action.h"
 
+#include <cstdint>
 #include <cstdlib>
+
+#include "ws/json_fields.h"
 
 namespace ws {
 namespace {
 
-Error field_error(const std::string& key, const std::string& what) {
-  return make_error(ErrorKind::invalid_input,
-                    "job.export action" + (key.empty() ? std::string() : " '" + key + "'") + ": " + what);
+// "job.export action 'KEY'" once the key is known: errors name the action.
+std::string where(const std::string& key) {
+  return "job.export action" + (key.empty() ? std::string() : " '" + key + "'");
 }
 
-Result<int64_t> optional_int(const nlohmann::json& entry, const char* name, const std::string& key) {
-  auto it = entry.find(name);
-  if (it == entry.end() || it->is_null()) return int64_t{0};
-  if (!it->is_number_integer()) return field_error(key, std::string("'") + name + "' is not an integer");
-  return it->get<int64_t>();
+Error field_error(const std::string& key, const std::string& what) {
+  return make_error(ErrorKind::invalid_input, where(key) + ": " + what);
 }
 
 }  // namespace
@@ -22,11 +22,11 @@ Result<int64_t> optional_int(const nlohmann::json& entry, const char* name, cons
 Result<ExportAction> parse_export_action(const nlohmann::json& entry) {
   if (!entry.is_object()) return field_error("", "is not a map");
   ExportAction action;
-  auto key = entry.find("key");
-  if (key == entry.end() || !key->is_string() || key->get_ref<const std::string&>().empty())
-    return field_error("", "needs a non-empty string 'key'");
-  action.key = key->get<std::string>();
-  const std::string kind = entry.value("action", std::string());
+  auto key = json_fields::string_field(entry, where(""), "key");
+  if (!key) return key.error();
+  action.key = std::move(key.value());
+  auto kind_field = json_fields::string_field(entry, where(action.key), "action");  // a number must not throw
+  const std::string kind = kind_field ? kind_field.value() : std::string();
   if (kind == "play") action.kind = ExportAction::Kind::play;
   else if (kind == "unplay") action.kind = ExportAction::Kind::unplay;
   else if (kind == "progress") action.kind = ExportAction::Kind::progress;
@@ -39,10 +39,10 @@ Result<ExportAction> parse_export_action(const nlohmann::json& entry) {
     return field_error(action.key, std::string("'item' is malformed: ") + e.what());
   }
   if (action.item.item_id.empty()) return field_error(action.key, "'item' has no 'item_id'");
-  auto played_at = optional_int(entry, "played_at", action.key);
+  auto played_at = json_fields::int_field(entry, where(action.key), "played_at", INT64_MIN, INT64_MAX, 0);
   if (!played_at) return played_at.error();
   action.played_at = *played_at;
-  auto progress = optional_int(entry, "progress_ms", action.key);
+  auto progress = json_fields::int_field(entry, where(action.key), "progress_ms", INT64_MIN, INT64_MAX, 0);
   if (!progress) return progress.error();
   if (*progress < 0) return field_error(action.key, "'progress_ms' is negative");
   action.progress_ms = *progress;

@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ws/json_fields.h"
+
 namespace ws {
 namespace {
 
@@ -32,10 +34,9 @@ void Exporter::stop() { worker_.stop(); }
 
 Result<nlohmann::json> Exporter::handle(const Message& message, JobContext& ctx) {
   const auto& body = message.body;
-  auto server_it = body.find("server");
-  if (server_it == body.end() || !server_it->is_string() || server_it->get_ref<const std::string&>().empty())
-    return make_error(ErrorKind::invalid_input, "job.export: needs a non-empty string 'server'");
-  const std::string server = server_it->get<std::string>();
+  auto server_field = json_fields::string_field(body, "job.export", "server");
+  if (!server_field) return server_field.error();
+  const std::string server = std::move(server_field.value());
   auto actions_it = body.find("actions");
   if (actions_it == body.end() || !actions_it->is_array())
     return make_error(ErrorKind::invalid_input, "job.export: needs an 'actions' list");

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "client_util.h"
-#include "ws/lenient_json.h"
+#include "ws/json_fields.h"
 #include "ws/mediabrowser_items.h"
 
 namespace ws {

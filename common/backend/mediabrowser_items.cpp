@@ -4,18 +4,16 @@
 #include <cctype>
 
 #include "ws/iso_time.h"
-#include "ws/lenient_json.h"
+#include "ws/json_fields.h"
 
 namespace ws {
 namespace {
 
 using lenient::get_bool;
+using lenient::get_date;
 using lenient::get_int;
+using lenient::get_int32;
 using lenient::get_string;
-
-int to_int(std::optional<int64_t> v, int fallback) {
-  return v && *v >= INT32_MIN && *v <= INT32_MAX ? static_cast<int>(*v) : fallback;
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -23,7 +21,7 @@ std::string lower(std::string s) {
 }
 
 int year_of(const nlohmann::json& item) {
-  if (int year = to_int(get_int(item, "ProductionYear"), 0); year > 0) return year;
+  if (int year = get_int32(item, "ProductionYear").value_or(0); year > 0) return year;
   if (auto premiere = get_string(item, "PremiereDate"); premiere && premiere->size() >= 4) {
     // "2002-01-01T00:00:00.0000000Z": the year is the first four digits.
     const std::string y = premiere->substr(0, 4);
@@ -33,11 +31,6 @@ int year_of(const nlohmann::json& item) {
     }
   }
   return 0;
-}
-
-int64_t date_of(const nlohmann::json& obj, std::string_view key) {
-  auto text = get_string(obj, key);
-  return text ? iso_time::parse(*text).value_or(0) : 0;
 }
 
 }  // namespace
@@ -65,9 +58,9 @@ Result<MediaItem> parse_mediabrowser_item(const nlohmann::json& json, std::strin
     item.title = get_string(json, "SeriesName").value_or("");
     item.episode_title = get_string(json, "Name").value_or("");
     item.series_id = get_string(json, "SeriesId").value_or("");
-    item.season = to_int(get_int(json, "ParentIndexNumber"), -1);
-    item.episode = to_int(get_int(json, "IndexNumber"), -1);
-    const int end = to_int(get_int(json, "IndexNumberEnd"), -1);
+    item.season = get_int32(json, "ParentIndexNumber").value_or(-1);
+    item.episode = get_int32(json, "IndexNumber").value_or(-1);
+    const int end = get_int32(json, "IndexNumberEnd").value_or(-1);
     if (end > item.episode && item.episode >= 0) item.episode_end = end;
   } else {
     return make_error(ErrorKind::invalid_input, "item " + item.item_id + " has type '" +
@@ -75,13 +68,13 @@ Result<MediaItem> parse_mediabrowser_item(const nlohmann::json& json, std::strin
   }
   item.year = year_of(json);
   if (const auto* providers = lenient::member(json, "ProviderIds")) add_provider_ids(item.guids, *providers);
-  item.added_at = date_of(json, "DateCreated");
+  item.added_at = get_date(json, "DateCreated").value_or(0);
   item.path = get_string(json, "Path").value_or("");
   if (const auto* user_data = lenient::member(json, "UserData")) {
     item.watched = get_bool(*user_data, "Played").value_or(false);
-    item.play_count = std::max(0, to_int(get_int(*user_data, "PlayCount"), 0));
+    item.play_count = std::max(0, get_int32(*user_data, "PlayCount").value_or(0));
     item.progress_ms = iso_time::ms_from_ticks(get_int(*user_data, "PlaybackPositionTicks").value_or(0));
-    item.played_at = date_of(*user_data, "LastPlayedDate");
+    item.played_at = get_date(*user_data, "LastPlayedDate").value_or(0);
   }
   return item;
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "client_util.h"
-#include "ws/lenient_json.h"
+#include "ws/json_fields.h"
 #include "ws/plex_items.h"
 
 namespace ws {

@@ -1,11 +1,12 @@
 #include "ws/plex_items.h"
 
-#include "ws/lenient_json.h"
+#include "ws/json_fields.h"
 
 namespace ws {
 namespace {
 
 using lenient::get_int;
+using lenient::get_int32;
 using lenient::get_string;
 
 void add_all_guids(const nlohmann::json& metadata, Guids& ids, std::optional<RelativeGuid>* relative) {
@@ -26,10 +27,6 @@ std::string first_file(const nlohmann::json& metadata) {
       if (auto file = get_string(part, "file"); file && !file->empty()) return *file;
   }
   return {};
-}
-
-int to_int(std::optional<int64_t> v, int fallback) {
-  return v && *v >= INT32_MIN && *v <= INT32_MAX ? static_cast<int>(*v) : fallback;
 }
 
 }  // namespace
@@ -59,17 +56,17 @@ Result<MediaItem> parse_plex_item(const nlohmann::json& metadata, std::string_vi
     item.title = get_string(metadata, "grandparentTitle").value_or("");
     item.episode_title = get_string(metadata, "title").value_or("");
     item.series_id = get_string(metadata, "grandparentRatingKey").value_or("");
-    item.season = to_int(get_int(metadata, "parentIndex"), -1);
-    item.episode = to_int(get_int(metadata, "index"), -1);
+    item.season = get_int32(metadata, "parentIndex").value_or(-1);
+    item.episode = get_int32(metadata, "index").value_or(-1);
     if (auto series_guid = get_string(metadata, "grandparentGuid")) add_plex_guid(item.parent, *series_guid);
   } else {
     return make_error(ErrorKind::invalid_input,
                       "plex item " + item.item_id + " has type '" + type + "', not movie or episode");
   }
-  item.year = to_int(get_int(metadata, "year"), 0);
+  item.year = get_int32(metadata, "year").value_or(0);
   add_all_guids(metadata, item.guids, &item.relative);
   item.library_id = get_string(metadata, "librarySectionID").value_or("");
-  item.play_count = std::max(0, to_int(get_int(metadata, "viewCount"), 0));
+  item.play_count = std::max(0, get_int32(metadata, "viewCount").value_or(0));
   item.watched = item.play_count > 0;
   item.played_at = std::max<int64_t>(0, get_int(metadata, "lastViewedAt").value_or(0));
   item.added_at = std::max<int64_t>(0, get_int(metadata, "addedAt").value_or(0));
@@ -85,7 +82,7 @@ Result<MediaItem> parse_plex_item(const nlohmann::json& metadata, std::string_vi
 SeriesInfo parse_plex_series(const nlohmann::json& metadata) {
   SeriesInfo info;
   add_all_guids(metadata, info.guids, nullptr);
-  info.year = to_int(get_int(metadata, "year"), 0);
+  info.year = get_int32(metadata, "year").value_or(0);
   return info;
 }
 

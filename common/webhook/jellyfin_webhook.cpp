@@ -14,6 +14,11 @@ namespace {
 
 using nlohmann::json;
 using namespace webhook_detail;
+using lenient::get_bool;
+using lenient::get_date;
+using lenient::get_int;
+using lenient::get_int32;
+using lenient::get_string;
 
 // The plugin may format GUIDs with dashes or in capitals; the API uses 32 lowercase hex digits.
 // Anything that is not a GUID is kept as sent.
@@ -50,7 +55,7 @@ void read_provider_keys(const json& j, MediaItem& item) {
     } else {
       continue;
     }
-    const std::string value = text_of(j, key);
+    const std::string value = get_string(j, key).value_or("");
     const std::string canonical = canonical_source(source);
     if (!value.empty() && !canonical.empty()) add_guid(*target, canonical, value);
   }
@@ -59,23 +64,23 @@ void read_provider_keys(const json& j, MediaItem& item) {
 void read_item(const json& j, MediaItem& item, const std::string& type) {
   const bool episode = type == "Episode";
   item.type = episode ? MediaType::episode : MediaType::movie;
-  item.item_id = jellyfin_id(text_of(j, "ItemId"));
+  item.item_id = jellyfin_id(get_string(j, "ItemId").value_or(""));
   if (episode) {
-    item.series_id = jellyfin_id(text_of(j, "SeriesId"));
-    item.title = text_of(j, "SeriesName");
-    item.episode_title = text_of(j, "Name");
-    item.season = small_int_of(j, "SeasonNumber", -1);
-    item.episode = small_int_of(j, "EpisodeNumber", -1);
-    item.episode_end = small_int_of(j, "EpisodeNumberEnd", -1);
+    item.series_id = jellyfin_id(get_string(j, "SeriesId").value_or(""));
+    item.title = get_string(j, "SeriesName").value_or("");
+    item.episode_title = get_string(j, "Name").value_or("");
+    item.season = get_int32(j, "SeasonNumber").value_or(-1);
+    item.episode = get_int32(j, "EpisodeNumber").value_or(-1);
+    item.episode_end = get_int32(j, "EpisodeNumberEnd").value_or(-1);
   } else {
-    item.title = text_of(j, "Name");
+    item.title = get_string(j, "Name").value_or("");
   }
-  item.year = small_int_of(j, "Year", 0);
+  item.year = get_int32(j, "Year").value_or(0);
   read_provider_keys(j, item);
-  item.watched = bool_of(j, "Played").value_or(false);
-  item.play_count = std::max(0, small_int_of(j, "PlayCount", 0));
-  item.played_at = date_of(j, "LastPlayedDate");
-  item.progress_ms = iso_time::ms_from_ticks(int_of(j, "PlaybackPositionTicks").value_or(0));
+  item.watched = get_bool(j, "Played").value_or(false);
+  item.play_count = std::max(0, get_int32(j, "PlayCount").value_or(0));
+  item.played_at = get_date(j, "LastPlayedDate").value_or(0);
+  item.progress_ms = iso_time::ms_from_ticks(get_int(j, "PlaybackPositionTicks").value_or(0));
 }
 
 }  // namespace
@@ -91,18 +96,18 @@ Result<WebhookEvent> parse_jellyfin_webhook(const WebhookRequest& request) {
 
   WebhookEvent event;
   event.type = ServerType::jellyfin;
-  event.event_name = text_of(j, "NotificationType");
+  event.event_name = get_string(j, "NotificationType").value_or("");
   if (event.event_name.empty())
     return make_error(ErrorKind::invalid_input,
                       "the Jellyfin webhook has no NotificationType (is \"Send All Properties\" on?)");
-  event.server_id = jellyfin_id(text_of(j, "ServerId"));
-  event.server_name = text_of(j, "ServerName");
-  event.user_id = jellyfin_id(text_of(j, "UserId"));
-  event.user_name = text_of(j, "NotificationUsername");
-  const int64_t sent_at = date_of(j, "UtcTimestamp");
+  event.server_id = jellyfin_id(get_string(j, "ServerId").value_or(""));
+  event.server_name = get_string(j, "ServerName").value_or("");
+  event.user_id = jellyfin_id(get_string(j, "UserId").value_or(""));
+  event.user_name = get_string(j, "NotificationUsername").value_or("");
+  const int64_t sent_at = get_date(j, "UtcTimestamp").value_or(0);
   event.event_time = sent_at > 0 ? sent_at : request.received_at;
 
-  const std::string type = text_of(j, "ItemType");
+  const std::string type = get_string(j, "ItemType").value_or("");
   read_item(j, event.item, type);
   const std::string& name = event.event_name;
   std::optional<WebhookKind> kind;
@@ -113,8 +118,8 @@ Result<WebhookEvent> parse_jellyfin_webhook(const WebhookRequest& request) {
   } else if (name == "PlaybackProgress") {
     kind = WebhookKind::progress;
   } else if (name == "UserDataSaved") {
-    const std::string reason = text_of(j, "SaveReason");
-    const auto played = bool_of(j, "Played");
+    const std::string reason = get_string(j, "SaveReason").value_or("");
+    const auto played = get_bool(j, "Played");
     if (reason == "TogglePlayed") {
       if (!played)
         return make_error(ErrorKind::invalid_input,

@@ -11,6 +11,9 @@ namespace {
 
 using nlohmann::json;
 using namespace webhook_detail;
+using lenient::get_int;
+using lenient::get_int32;
+using lenient::get_string;
 
 // Which events touch watch state, and how.
 std::optional<WebhookKind> plex_event_kind(std::string_view event) {
@@ -29,13 +32,13 @@ std::string plex_ignore_reason(std::string_view event) {
 
 // The first Media[].Part[].file, or "".
 std::string first_file(const json& metadata) {
-  const auto* media = member(metadata, "Media");
+  const auto* media = lenient::member(metadata, "Media");
   if (!media || !media->is_array()) return {};
   for (const auto& m : *media) {
-    const auto* parts = member(m, "Part");
+    const auto* parts = lenient::member(m, "Part");
     if (!parts || !parts->is_array()) continue;
     for (const auto& p : *parts) {
-      std::string file = text_of(p, "file");
+      std::string file = get_string(p, "file").value_or("");
       if (!file.empty()) return file;
     }
   }
@@ -44,35 +47,35 @@ std::string first_file(const json& metadata) {
 
 // Metadata (the same fields as a library item) -> MediaItem.
 void read_metadata(const json& md, MediaItem& item) {
-  const bool episode = text_of(md, "type") == "episode";
+  const bool episode = get_string(md, "type").value_or("") == "episode";
   item.type = episode ? MediaType::episode : MediaType::movie;
-  item.item_id = text_of(md, "ratingKey");
-  item.library_id = text_of(md, "librarySectionID");
-  item.year = small_int_of(md, "year", 0);
+  item.item_id = get_string(md, "ratingKey").value_or("");
+  item.library_id = get_string(md, "librarySectionID").value_or("");
+  item.year = get_int32(md, "year").value_or(0);
   if (episode) {
-    item.series_id = text_of(md, "grandparentRatingKey");
-    item.title = text_of(md, "grandparentTitle");
-    item.episode_title = text_of(md, "title");
-    item.season = small_int_of(md, "parentIndex", -1);
-    item.episode = small_int_of(md, "index", -1);
-    const std::string series_guid = text_of(md, "grandparentGuid");
+    item.series_id = get_string(md, "grandparentRatingKey").value_or("");
+    item.title = get_string(md, "grandparentTitle").value_or("");
+    item.episode_title = get_string(md, "title").value_or("");
+    item.season = get_int32(md, "parentIndex").value_or(-1);
+    item.episode = get_int32(md, "index").value_or(-1);
+    const std::string series_guid = get_string(md, "grandparentGuid").value_or("");
     if (!series_guid.empty()) add_plex_guid(item.parent, series_guid);
   } else {
-    item.title = text_of(md, "title");
+    item.title = get_string(md, "title").value_or("");
   }
-  if (const auto* guids = member(md, "Guid"); guids && guids->is_array()) {
+  if (const auto* guids = lenient::member(md, "Guid"); guids && guids->is_array()) {
     for (const auto& g : *guids) {
-      const std::string id = text_of(g, "id");
+      const std::string id = get_string(g, "id").value_or("");
       if (!id.empty()) add_plex_guid(item.guids, id);
     }
   }
-  const std::string legacy = text_of(md, "guid");
+  const std::string legacy = get_string(md, "guid").value_or("");
   if (!legacy.empty()) add_plex_guid(item.guids, legacy, episode ? &item.relative : nullptr);
-  item.play_count = std::max(0, small_int_of(md, "viewCount", 0));
+  item.play_count = std::max(0, get_int32(md, "viewCount").value_or(0));
   item.watched = item.play_count > 0;
-  item.played_at = std::max<int64_t>(0, int_of(md, "lastViewedAt").value_or(0));
-  item.added_at = std::max<int64_t>(0, int_of(md, "addedAt").value_or(0));
-  item.progress_ms = std::max<int64_t>(0, int_of(md, "viewOffset").value_or(0));
+  item.played_at = std::max<int64_t>(0, get_int(md, "lastViewedAt").value_or(0));
+  item.added_at = std::max<int64_t>(0, get_int(md, "addedAt").value_or(0));
+  item.progress_ms = std::max<int64_t>(0, get_int(md, "viewOffset").value_or(0));
   item.path = first_file(md);
 }
 
@@ -99,26 +102,26 @@ Result<WebhookEvent> parse_plex_webhook(const WebhookRequest& request) {
 
   WebhookEvent event;
   event.type = ServerType::plex;
-  event.event_name = text_of(j, "event");
+  event.event_name = get_string(j, "event").value_or("");
   if (event.event_name.empty()) return make_error(ErrorKind::invalid_input, "the Plex payload has no event");
-  if (const auto* server = object_member(j, "Server")) {
-    event.server_id = text_of(*server, "uuid");
-    event.server_name = text_of(*server, "title");
+  if (const auto* server = lenient::object_member(j, "Server")) {
+    event.server_id = get_string(*server, "uuid").value_or("");
+    event.server_name = get_string(*server, "title").value_or("");
   }
-  if (const auto* account = object_member(j, "Account")) {
-    event.user_id = text_of(*account, "id");
-    event.user_name = text_of(*account, "title");
+  if (const auto* account = lenient::object_member(j, "Account")) {
+    event.user_id = get_string(*account, "id").value_or("");
+    event.user_name = get_string(*account, "title").value_or("");
   }
   event.event_time = request.received_at;  // Plex sends no event date
 
-  const json* metadata = object_member(j, "Metadata");
+  const json* metadata = lenient::object_member(j, "Metadata");
   if (metadata) read_metadata(*metadata, event.item);
   const auto kind = plex_event_kind(event.event_name);
   if (!kind) {
     ignore(event, plex_ignore_reason(event.event_name));
   } else if (!metadata) {
     return make_error(ErrorKind::invalid_input, "the Plex " + event.event_name + " payload has no Metadata object");
-  } else if (const std::string type = text_of(*metadata, "type"); type != "movie" && type != "episode") {
+  } else if (const std::string type = get_string(*metadata, "type").value_or(""); type != "movie" && type != "episode") {
     ignore(event, "Plex " + event.event_name + " is about a " + (type.empty() ? "item without a type" : "'" + type + "'") +
                       ", not a movie or an episode");
   } else if (event.item.item_id.empty()) {
@@ -132,7 +135,7 @@ Result<WebhookEvent> parse_plex_webhook(const WebhookRequest& request) {
       if (request.received_at > 0) event.item.played_at = request.received_at;
     }
   }
-  set_event_id(event, metadata ? int_of(*metadata, "lastViewedAt").value_or(0) : 0);
+  set_event_id(event, metadata ? get_int(*metadata, "lastViewedAt").value_or(0) : 0);
   return event;
 }
 

@@ -1,10 +1,53 @@
-// Small helpers for the JSON forms of our own types: write a field only when it differs from its
-// default (records stay compact), read it back leniently (absent = default).
+// Reading and writing fields of JSON objects: the one set of helpers for it, in three kinds.
+//
+// - ws::lenient: what the servers send (DESIGN §11). Plex sometimes sends numbers as strings,
+//   Jellyfin omits nulls, webhooks send nulls. Every reader returns nullopt for an absent key, a
+//   null, or a value that cannot be read as the asked type; none throws. `obj` may be any JSON
+//   value: a non-object simply has no keys.
+// - ws::json_fields::put / get: our own types (records, items). A field is written only when it
+//   differs from its default, so records stay compact, and read back with absent = default.
+// - ws::json_fields::string_field / int_field: the fields of a message we were sent (a job, an
+//   action), checked before use. The error names the field and what it must be, after `where`
+//   (the message, e.g. "job.fetch").
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "ws/result.h"
+
+namespace ws::lenient {
+
+// The member `key` of an object, or nullptr (absent, null, or `obj` is not an object).
+const nlohmann::json* member(const nlohmann::json& obj, std::string_view key);
+// The member when it is an object, else nullptr.
+const nlohmann::json* object_member(const nlohmann::json& obj, std::string_view key);
+
+// A string as is; a number as its decimal text; a bool as "true"/"false".
+std::optional<std::string> get_string(const nlohmann::json& obj, std::string_view key);
+
+// An integer; a float (truncated); a string holding an integer or a float ("12", " +12.5 ").
+std::optional<int64_t> get_int(const nlohmann::json& obj, std::string_view key);
+
+// get_int narrowed to int (season and episode numbers, years, counts); nullopt out of range.
+std::optional<int> get_int32(const nlohmann::json& obj, std::string_view key);
+
+// A bool; a number (non-zero is true); "true"/"false"/"1"/"0"/"yes"/"no" in any case.
+std::optional<bool> get_bool(const nlohmann::json& obj, std::string_view key);
+
+// An ISO-8601 date (ws/iso_time.h) as unix seconds; nullopt for "never" (0001-01-01) too.
+std::optional<int64_t> get_date(const nlohmann::json& obj, std::string_view key);
+
+// The same readers for a value already in hand.
+std::optional<std::string> as_string(const nlohmann::json& value);
+std::optional<int64_t> as_int(const nlohmann::json& value);
+std::optional<bool> as_bool(const nlohmann::json& value);
+
+}  // namespace ws::lenient
 
 namespace ws::json_fields {
 
@@ -13,10 +56,20 @@ void put(nlohmann::json& j, const char* key, const T& value, const T& default_va
   if (!(value == default_value)) j[key] = value;
 }
 
+// Throws nlohmann's exceptions when the field has another type (our own data: a bug or damage).
 template <typename T>
 void get(const nlohmann::json& j, const char* key, T& out) {
   auto it = j.find(key);
   if (it != j.end() && !it->is_null()) it->get_to(out);
 }
+
+// A non-empty string field. Error (invalid_input): "<where>: needs a non-empty string '<name>'".
+Result<std::string> string_field(const nlohmann::json& body, std::string_view where, std::string_view name);
+
+// An integer field within [min, max]. Absent or null gives `absent` when there is one, else the
+// error "needs an integer '<name>'"; other errors say it "is not an integer" or "is V, outside
+// MIN..MAX". Every error starts with "<where>: ".
+Result<int64_t> int_field(const nlohmann::json& body, std::string_view where, std::string_view name, int64_t min,
+                          int64_t max, std::optional<int64_t> absent = std::nullopt);
 
 }  // namespace ws::json_fields

@@ -1,8 +1,10 @@
-#include "ws/lenient_json.h"
+#include "ws/json_fields.h"
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+
+#include "ws/iso_time.h"
 
 namespace ws::lenient {
 
@@ -11,6 +13,11 @@ const nlohmann::json* member(const nlohmann::json& obj, std::string_view key) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return nullptr;
   return &*it;
+}
+
+const nlohmann::json* object_member(const nlohmann::json& obj, std::string_view key) {
+  const auto* m = member(obj, key);
+  return m && m->is_object() ? m : nullptr;
 }
 
 std::optional<std::string> as_string(const nlohmann::json& v) {
@@ -41,8 +48,8 @@ std::optional<int64_t> as_int(const nlohmann::json& v) {
   }
   if (v.is_string()) {
     std::string_view s = v.get_ref<const std::string&>();
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
     if (s.empty()) return std::nullopt;
     int64_t out = 0;
     const char* begin = s.data() + (s.front() == '+' ? 1 : 0);
@@ -81,9 +88,57 @@ std::optional<int64_t> get_int(const nlohmann::json& obj, std::string_view key) 
   return v ? as_int(*v) : std::nullopt;
 }
 
+std::optional<int> get_int32(const nlohmann::json& obj, std::string_view key) {
+  auto v = get_int(obj, key);
+  if (!v || *v < INT32_MIN || *v > INT32_MAX) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
 std::optional<bool> get_bool(const nlohmann::json& obj, std::string_view key) {
   const auto* v = member(obj, key);
   return v ? as_bool(*v) : std::nullopt;
 }
 
+std::optional<int64_t> get_date(const nlohmann::json& obj, std::string_view key) {
+  const auto* v = member(obj, key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return iso_time::parse(v->get_ref<const std::string&>());
+}
+
 }  // namespace ws::lenient
+
+namespace ws::json_fields {
+namespace {
+
+Error field_error(std::string_view where, const std::string& what) {
+  return make_error(ErrorKind::invalid_input, std::string(where) + ": " + what);
+}
+
+std::string quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
+
+}  // namespace
+
+Result<std::string> string_field(const nlohmann::json& body, std::string_view where, std::string_view name) {
+  auto it = body.is_object() ? body.find(name) : body.end();
+  if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
+    return field_error(where, "needs a non-empty string " + quoted(name));
+  return it->get<std::string>();
+}
+
+Result<int64_t> int_field(const nlohmann::json& body, std::string_view where, std::string_view name, int64_t min,
+                          int64_t max, std::optional<int64_t> absent) {
+  auto it = body.is_object() ? body.find(name) : body.end();
+  if (it == body.end() || it->is_null()) {
+    if (absent) return *absent;
+    return field_error(where, "needs an integer " + quoted(name));
+  }
+  if (!it->is_number_integer()) return field_error(where, quoted(name) + " is not an integer");
+  const bool beyond_int64 = it->is_number_unsigned() && it->get<uint64_t>() > uint64_t{INT64_MAX};
+  const int64_t value = beyond_int64 ? INT64_MAX : it->get<int64_t>();
+  if (beyond_int64 || value < min || value > max)
+    return field_error(where, quoted(name) + " is " + it->dump() + ", outside " + std::to_string(min) + ".." +
+                                  std::to_string(max));
+  return value;
+}
+
+}  // namespace ws::json_fields
