@@ -12,10 +12,7 @@ namespace {
 
 using nlohmann::json;
 using namespace webhook_detail;
-using lenient::get_bool;
-using lenient::get_date;
-using lenient::get_int;
-using lenient::get_string;
+using namespace lenient;  // the servers' JSON is read leniently (ws/json_fields.h)
 
 // The JSON text of the request: the `data` part of a multipart body, or the body itself.
 Result<std::string> emby_json_text(const WebhookRequest& request) {
@@ -56,21 +53,21 @@ Result<WebhookEvent> parse_emby_webhook(const WebhookRequest& request) {
   event.type = ServerType::emby;
   event.event_name = get_string(j, "Event").value_or("");
   if (event.event_name.empty()) return make_error(ErrorKind::invalid_input, "the Emby webhook has no Event");
-  if (const auto* server = lenient::object_member(j, "Server")) {
+  if (const auto* server = object_member(j, "Server")) {
     event.server_id = get_string(*server, "Id").value_or("");
     event.server_name = get_string(*server, "Name").value_or("");
   }
-  if (const auto* user = lenient::object_member(j, "User")) {
+  if (const auto* user = object_member(j, "User")) {
     event.user_id = get_string(*user, "Id").value_or("");
     event.user_name = get_string(*user, "Name").value_or("");
   }
   const int64_t sent_at = get_date(j, "Date").value_or(0);
   event.event_time = sent_at > 0 ? sent_at : request.received_at;
 
-  const json* item = lenient::object_member(j, "Item");
+  const json* item = object_member(j, "Item");
   std::string type;
   if (item) read_mediabrowser_item(*item, event.item, type);
-  const json* playback = lenient::object_member(j, "PlaybackInfo");
+  const json* playback = object_member(j, "PlaybackInfo");
   if (playback) {
     if (auto ticks = get_int(*playback, "PositionTicks")) event.item.progress_ms = iso_time::ms_from_ticks(*ticks);
   }

@@ -14,11 +14,7 @@ namespace {
 
 using nlohmann::json;
 using namespace webhook_detail;
-using lenient::get_bool;
-using lenient::get_date;
-using lenient::get_int;
-using lenient::get_int32;
-using lenient::get_string;
+using namespace lenient;  // the servers' JSON is read leniently (ws/json_fields.h)
 
 // The plugin may format GUIDs with dashes or in capitals; the API uses 32 lowercase hex digits.
 // Anything that is not a GUID is kept as sent.

@@ -11,9 +11,7 @@ namespace {
 
 using nlohmann::json;
 using namespace webhook_detail;
-using lenient::get_int;
-using lenient::get_int32;
-using lenient::get_string;
+using namespace lenient;  // the servers' JSON is read leniently (ws/json_fields.h)
 
 // Which events touch watch state, and how.
 std::optional<WebhookKind> plex_event_kind(std::string_view event) {
@@ -32,10 +30,10 @@ std::string plex_ignore_reason(std::string_view event) {
 
 // The first Media[].Part[].file, or "".
 std::string first_file(const json& metadata) {
-  const auto* media = lenient::member(metadata, "Media");
+  const auto* media = member(metadata, "Media");
   if (!media || !media->is_array()) return {};
   for (const auto& m : *media) {
-    const auto* parts = lenient::member(m, "Part");
+    const auto* parts = member(m, "Part");
     if (!parts || !parts->is_array()) continue;
     for (const auto& p : *parts) {
       std::string file = get_string(p, "file").value_or("");
@@ -63,7 +61,7 @@ void read_metadata(const json& md, MediaItem& item) {
   } else {
     item.title = get_string(md, "title").value_or("");
   }
-  if (const auto* guids = lenient::member(md, "Guid"); guids && guids->is_array()) {
+  if (const auto* guids = member(md, "Guid"); guids && guids->is_array()) {
     for (const auto& g : *guids) {
       const std::string id = get_string(g, "id").value_or("");
       if (!id.empty()) add_plex_guid(item.guids, id);
@@ -104,17 +102,17 @@ Result<WebhookEvent> parse_plex_webhook(const WebhookRequest& request) {
   event.type = ServerType::plex;
   event.event_name = get_string(j, "event").value_or("");
   if (event.event_name.empty()) return make_error(ErrorKind::invalid_input, "the Plex payload has no event");
-  if (const auto* server = lenient::object_member(j, "Server")) {
+  if (const auto* server = object_member(j, "Server")) {
     event.server_id = get_string(*server, "uuid").value_or("");
     event.server_name = get_string(*server, "title").value_or("");
   }
-  if (const auto* account = lenient::object_member(j, "Account")) {
+  if (const auto* account = object_member(j, "Account")) {
     event.user_id = get_string(*account, "id").value_or("");
     event.user_name = get_string(*account, "title").value_or("");
   }
   event.event_time = request.received_at;  // Plex sends no event date
 
-  const json* metadata = lenient::object_member(j, "Metadata");
+  const json* metadata = object_member(j, "Metadata");
   if (metadata) read_metadata(*metadata, event.item);
   const auto kind = plex_event_kind(event.event_name);
   if (!kind) {

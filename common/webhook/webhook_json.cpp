@@ -12,11 +12,7 @@
 namespace ws::webhook_detail {
 namespace {
 
-using lenient::get_bool;
-using lenient::get_date;
-using lenient::get_int;
-using lenient::get_int32;
-using lenient::get_string;
+using namespace lenient;  // the servers' JSON is read leniently (ws/json_fields.h)
 
 // Deepest bracket nesting outside strings; stops counting past `limit`.
 int json_depth(std::string_view text, int limit) {
@@ -124,11 +120,11 @@ void read_mediabrowser_item(const nlohmann::json& item, MediaItem& out, std::str
     out.title = get_string(item, "Name").value_or("");
   }
   out.year = get_int32(item, "ProductionYear").value_or(0);
-  if (const auto* ids = lenient::object_member(item, "ProviderIds")) add_provider_ids(out.guids, *ids);
+  if (const auto* ids = object_member(item, "ProviderIds")) add_provider_ids(out.guids, *ids);
   out.added_at = get_date(item, "DateCreated").value_or(0);
   out.path = get_string(item, "Path").value_or("");
   // Emby puts the user's state in UserData; some senders flatten Played onto the item.
-  const nlohmann::json* user_data = lenient::object_member(item, "UserData");
+  const nlohmann::json* user_data = object_member(item, "UserData");
   const nlohmann::json& ud = user_data ? *user_data : item;
   out.watched = get_bool(ud, "Played").value_or(get_bool(item, "Played").value_or(false));
   out.played_at = get_date(ud, "LastPlayedDate").value_or(0);
