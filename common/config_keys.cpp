@@ -5,6 +5,7 @@
 #include <optional>
 #include <cmath>
 
+#include "ws/text.h"
 #include "yaml_reader.h"
 
 namespace ws::config_keys {
@@ -57,7 +58,7 @@ Setter seconds_in(std::chrono::seconds min, std::chrono::seconds max, int AppCon
 
 Setter one_of(std::vector<std::string> allowed, std::string AppConfig::*member) {
   return [=](AppConfig& c, std::string_view text) -> std::string {
-    std::string t = yaml::lower(yaml::trim(text));
+    std::string t = ascii_lower(trim(text));
     if (t == "warning") t = "warn";
     for (const auto& a : allowed) {
       if (a == t) {
@@ -73,7 +74,7 @@ Setter one_of(std::vector<std::string> allowed, std::string AppConfig::*member) 
 
 Setter endpoint(std::string EndpointsConfig::*member) {
   return [=](AppConfig& c, std::string_view text) -> std::string {
-    const std::string t = yaml::trim(text);
+    const std::string t(trim(text));
     for (const char* scheme : {"tcp://", "ipc://", "inproc://"}) {
       if (t.rfind(scheme, 0) == 0 && t.size() > std::string_view(scheme).size()) {
         c.endpoints.*member = t;
@@ -85,7 +86,7 @@ Setter endpoint(std::string EndpointsConfig::*member) {
 }
 
 std::string set_listen(AppConfig& c, std::string_view text) {
-  const std::string t = yaml::trim(text);
+  const std::string t(trim(text));
   const size_t colon = t.rfind(':');
   if (colon == std::string::npos || colon == 0) return quoted(text) + " is not HOST:PORT";
   auto port = yaml::parse_int(std::string_view(t).substr(colon + 1));
@@ -96,13 +97,13 @@ std::string set_listen(AppConfig& c, std::string_view text) {
 
 // "1048576", "512K", "16M", "8G", "1T" (also KiB, MiB, GiB, TiB; powers of 1024).
 std::optional<uint64_t> parse_byte_size(std::string_view text) {
-  std::string t = yaml::lower(yaml::trim(text));
+  std::string t = ascii_lower(trim(text));
   uint64_t unit = 1;
   for (auto [suffix, shift] : {std::pair{"kib", 10}, {"mib", 20}, {"gib", 30}, {"tib", 40}, {"k", 10}, {"m", 20},
                                {"g", 30}, {"t", 40}}) {
     const std::string_view s(suffix);
     if (t.size() > s.size() && t.compare(t.size() - s.size(), s.size(), s) == 0) {
-      t = yaml::trim(t.substr(0, t.size() - s.size()));
+      t = std::string(trim(std::string_view(t).substr(0, t.size() - s.size())));
       unit = uint64_t(1) << shift;
       break;
     }
@@ -124,7 +125,7 @@ Setter bytes_in(uint64_t min, uint64_t max, std::string range, size_t& (*field)(
 }
 
 std::string set_guard(AppConfig& c, std::string_view text) {
-  std::string t = yaml::trim(text);
+  std::string t(trim(text));
   double scale = 1.0;
   if (!t.empty() && t.back() == '%') {
     t.pop_back();
@@ -155,7 +156,7 @@ std::vector<KeySpec> build() {
       {doc("webhook.apikey", "(none: run config:generate)", "any text (config:generate makes 64 hex digits)",
            "key webhook senders must give (?apikey= or X-Apikey)", true),
        [](AppConfig& c, std::string_view t) {
-         c.webhook.apikey = yaml::trim(t);
+         c.webhook.apikey = std::string(trim(t));
          return std::string();
        }},
       {doc("webhook.listen", d.webhook.listen, "HOST:PORT, port 0..65535", "address ingest listens on"), set_listen},
@@ -254,7 +255,7 @@ std::string format_duration(std::chrono::seconds value) {
 namespace ws {
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
-  const std::string t = yaml::lower(yaml::trim(text));
+  const std::string t = ascii_lower(trim(text));
   if (t.empty()) return std::nullopt;
   int64_t total = 0;
   size_t i = 0;

@@ -7,20 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ws/text.h"
+
 namespace ws {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
@@ -91,7 +81,7 @@ std::optional<std::string> normalize_guid_value(std::string_view source, std::st
   value = trim(value);
   if (value.empty()) return std::nullopt;
   if (source == "imdb") {
-    std::string v = lower(value);
+    std::string v = ascii_lower(value);
     if (v.size() < 3 || v[0] != 't' || v[1] != 't' || !all_digits(std::string_view(v).substr(2))) return std::nullopt;
     if (numeric_part(v) == 0) return std::nullopt;
     return v;
@@ -124,7 +114,7 @@ void add_plex_guid(Guids& ids, std::string_view guid, std::optional<RelativeGuid
   if (auto q = guid.find('?'); q != std::string_view::npos) guid = guid.substr(0, q);  // ?lang=en
   auto sep = guid.find("://");
   if (sep == std::string_view::npos) return;
-  std::string scheme = lower(guid.substr(0, sep));
+  std::string scheme = ascii_lower(guid.substr(0, sep));
   std::string_view value = guid.substr(sep + 3);
 
   static constexpr std::string_view kAgentPrefix = "com.plexapp.agents.";
@@ -143,7 +133,7 @@ void add_plex_guid(Guids& ids, std::string_view guid, std::optional<RelativeGuid
   } else if (agent == "xbmcnfo") {
     // The XBMC nfo movie agent stores an imdb id, or a tmdb number.
     std::string_view id = value.substr(0, value.find('/'));
-    add_agent_value(ids, lower(id).rfind("tt", 0) == 0 ? "imdb" : "tmdb", value, relative);
+    add_agent_value(ids, ascii_lower(id).rfind("tt", 0) == 0 ? "imdb" : "tmdb", value, relative);
   } else if (agent == "xbmcnfotv") {
     add_agent_value(ids, "tvdb", value, relative);
   } else if (agent == "hama") {
@@ -151,7 +141,7 @@ void add_plex_guid(Guids& ids, std::string_view guid, std::optional<RelativeGuid
     // may add /SEASON/EPISODE.
     auto dash = value.find('-');
     if (dash == std::string_view::npos) return;
-    std::string source = lower(value.substr(0, dash));
+    std::string source = ascii_lower(value.substr(0, dash));
     while (!source.empty() && std::isdigit(static_cast<unsigned char>(source.back()))) source.pop_back();
     add_agent_value(ids, source, value.substr(dash + 1), relative);
   }

@@ -1,10 +1,10 @@
 #include "ws/json_fields.h"
 
-#include <cctype>
 #include <charconv>
 #include <cmath>
 
 #include "ws/iso_time.h"
+#include "ws/text.h"
 
 namespace ws::lenient {
 
@@ -47,9 +47,7 @@ std::optional<int64_t> as_int(const nlohmann::json& v) {
     return static_cast<int64_t>(d);
   }
   if (v.is_string()) {
-    std::string_view s = v.get_ref<const std::string&>();
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    const std::string_view s = trim(v.get_ref<const std::string&>());
     if (s.empty()) return std::nullopt;
     int64_t out = 0;
     const char* begin = s.data() + (s.front() == '+' ? 1 : 0);
@@ -70,8 +68,7 @@ std::optional<bool> as_bool(const nlohmann::json& v) {
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_number()) return v.get<double>() != 0;
   if (v.is_string()) {
-    std::string s = v.get<std::string>();
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string s = ascii_lower(v.get_ref<const std::string&>());
     if (s == "true" || s == "1" || s == "yes") return true;
     if (s == "false" || s == "0" || s == "no") return false;
   }

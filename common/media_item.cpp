@@ -5,14 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "ws/json_fields.h"
+#include "ws/text.h"
 
 namespace ws {
 
 std::string_view to_string(MediaType type) { return type == MediaType::movie ? "movie" : "episode"; }
 
 std::optional<MediaType> parse_media_type(std::string_view text) {
-  std::string t;
-  for (char c : text) t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const std::string t = ascii_lower(text);
   if (t == "movie") return MediaType::movie;
   if (t == "episode") return MediaType::episode;
   return std::nullopt;

@@ -1,4 +1,5 @@
 #include "ws/config.h"
+#include "ws/text.h"
 #include "yaml_reader.h"
 
 namespace ws {
@@ -14,7 +15,7 @@ std::string_view to_string(ServerType type) {
 
 std::optional<ServerType> parse_server_type(std::string_view text) {
   // The seed lowercases the type before checking it, so "Plex" loads too.
-  const std::string t = yaml::lower(yaml::trim(text));
+  const std::string t = ascii_lower(trim(text));
   if (t == "plex") return ServerType::plex;
   if (t == "jellyfin") return ServerType::jellyfin;
   if (t == "emby") return ServerType::emby;

@@ -8,6 +8,7 @@
 #include "ws/config.h"
 #include "ws/logging.h"
 #include "ws/redact.h"
+#include "ws/text.h"
 #include "yaml_reader.h"
 
 namespace ws {
@@ -34,7 +35,7 @@ void warn_unknown(std::vector<ConfigWarning>& warnings, const Where& at) {
 std::vector<std::string> split_ignore_list(const YAML::Node& node) {
   std::vector<std::string> out;
   auto add_part = [&out](std::string_view part) {
-    std::string t = yaml::trim(part);
+    std::string t(trim(part));
     if (!t.empty()) out.push_back(t);
   };
   if (node.IsSequence()) {
@@ -122,7 +123,7 @@ Result<Ok> read_client_block(const YAML::Node& node, const Where& at, ServerConf
       auto v = yaml::read_bool(kv.second, here);
       if (!v) return v.error();
       if (*v) server.verify_tls = **v;
-    } else if (!kIgnoredSeedClientOptions.count(yaml::lower(key))) {
+    } else if (!kIgnoredSeedClientOptions.count(ascii_lower(key))) {
       warn_unknown(warnings, here);
     }
   }
@@ -159,7 +160,7 @@ Result<Ok> read_options(const YAML::Node& node, const Where& at, ServerConfig& s
       if (auto ok = read_int_into(kv.second, here, 10, 10000, server.page_size); !ok) return ok;
     } else if (key == "client") {
       if (auto ok = read_client_block(kv.second, here, server, warnings); !ok) return ok;
-    } else if (!kIgnoredSeedOptions.count(yaml::lower(key))) {
+    } else if (!kIgnoredSeedOptions.count(ascii_lower(key))) {
       warn_unknown(warnings, here);
     }
   }
@@ -196,7 +197,7 @@ Result<ServerConfig> read_server(const YAML::Node& key_node, const YAML::Node& n
     } else if (key == "url") {
       if (auto ok = read_required_text(kv.second, here, server.url); !ok) return ok.error();
       while (!server.url.empty() && server.url.back() == '/') server.url.pop_back();
-      const std::string l = yaml::lower(server.url);
+      const std::string l = ascii_lower(server.url);
       if (l.rfind("http://", 0) != 0 && l.rfind("https://", 0) != 0) {
         return yaml::invalid(here, "'" + redact_url(server.url) + "' is not an http:// or https:// URL");
       }

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "ws/text.h"
+
 namespace ws::yaml {
 
 int line_of(const YAML::Node& node) {
@@ -40,28 +42,15 @@ Result<YAML::Node> parse_document(std::string_view text, const std::string& file
   }
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string trim(std::string_view text) {
-  size_t b = 0, e = text.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(text[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(text[e - 1]))) --e;
-  return std::string(text.substr(b, e - b));
-}
-
 std::optional<bool> parse_bool(std::string_view text) {
-  const std::string t = lower(trim(text));
+  const std::string t = ascii_lower(trim(text));
   if (t == "true" || t == "yes" || t == "on" || t == "1") return true;
   if (t == "false" || t == "no" || t == "off" || t == "0") return false;
   return std::nullopt;
 }
 
 std::optional<int64_t> parse_int(std::string_view text) {
-  const std::string t = trim(text);
+  const std::string t(trim(text));
   int64_t value = 0;
   const char* begin = t.data();
   const char* end = t.data() + t.size();

@@ -41,7 +41,5 @@ Result<std::optional<int64_t>> read_int(const YAML::Node& node, const Where& at,
 // Text helpers shared with the WS_* overrides.
 std::optional<bool> parse_bool(std::string_view text);
 std::optional<int64_t> parse_int(std::string_view text);
-std::string lower(std::string_view text);
-std::string trim(std::string_view text);
 
 }  // namespace ws::yaml

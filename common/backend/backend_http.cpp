@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "ws/redact.h"
+#include "ws/text.h"
 
 namespace ws {
 
@@ -160,8 +161,7 @@ Result<HttpResponse> BackendHttp::send_impl(HttpRequest request, bool want_json,
     // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
     const std::string& name = header.first;
     const bool overridden = std::any_of(request.headers.begin(), request.headers.end(), [&](const auto& h) {
-      return std::equal(h.first.begin(), h.first.end(), name.begin(), name.end(),
-                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
+      return equals_nocase(h.first, name);
     });
     if (!overridden) request.headers.emplace_back(name, header.second);
   }

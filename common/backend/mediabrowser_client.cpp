@@ -7,6 +7,7 @@
 #include "client_util.h"
 #include "ws/json_fields.h"
 #include "ws/mediabrowser_items.h"
+#include "ws/text.h"
 
 namespace ws {
 namespace {
@@ -76,8 +77,7 @@ Result<std::vector<Library>> MediaBrowserClient::libraries() {
     Library library;
     library.id = lenient::get_string(view, "Id").value_or("");
     library.title = lenient::get_string(view, "Name").value_or("");
-    std::string type = lenient::get_string(view, "CollectionType").value_or("");
-    std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string type = ascii_lower(lenient::get_string(view, "CollectionType").value_or(""));
     if (library.id.empty()) continue;
     if (type == "movies") {
       library.kind = MediaType::movie;

@@ -5,6 +5,7 @@
 
 #include "ws/iso_time.h"
 #include "ws/json_fields.h"
+#include "ws/text.h"
 
 namespace ws {
 namespace {
@@ -14,11 +15,6 @@ using lenient::get_date;
 using lenient::get_int;
 using lenient::get_int32;
 using lenient::get_string;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 int year_of(const nlohmann::json& item) {
   if (int year = get_int32(item, "ProductionYear").value_or(0); year > 0) return year;
@@ -49,7 +45,7 @@ Result<MediaItem> parse_mediabrowser_item(const nlohmann::json& json, std::strin
   if (!id || id->empty())
     return make_error(ErrorKind::invalid_input, "item '" + get_string(json, "Name").value_or("?") + "' has no Id");
   item.item_id = *id;
-  const std::string type = lower(get_string(json, "Type").value_or(""));
+  const std::string type = ascii_lower(get_string(json, "Type").value_or(""));
   if (type == "movie") {
     item.type = MediaType::movie;
     item.title = get_string(json, "Name").value_or("");

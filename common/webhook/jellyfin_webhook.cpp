@@ -7,6 +7,7 @@
 #include "webhook_json.h"
 #include "ws/iso_time.h"
 #include "ws/multipart.h"
+#include "ws/text.h"
 #include "ws/webhook_parser.h"
 
 namespace ws {
@@ -25,14 +26,6 @@ std::string jellyfin_id(std::string id) {
   const bool guid = compact.size() == 32 &&
                     std::all_of(compact.begin(), compact.end(), [](unsigned char c) { return std::isxdigit(c); });
   return guid ? compact : id;
-}
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
-      return false;
-  return true;
 }
 
 // Provider_<source> keys (any case of the prefix) -> the item's ids; SeriesProvider_<source>,

@@ -3,20 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "ws/text.h"
+
 namespace ws {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // RFC 2046 bchars.
 bool is_bchar(char c) {
@@ -34,7 +24,7 @@ std::map<std::string, std::string> header_params(std::string_view value) {
     while (pos < value.size() && std::isspace(static_cast<unsigned char>(value[pos]))) ++pos;
     const size_t eq = value.find('=', pos);
     if (eq == std::string_view::npos) break;
-    std::string name = lower(trim(value.substr(pos, eq - pos)));
+    std::string name = ascii_lower(trim(value.substr(pos, eq - pos)));
     pos = eq + 1;
     while (pos < value.size() && value[pos] == ' ') ++pos;
     std::string v;
@@ -92,7 +82,7 @@ Result<MultipartPart> parse_part_headers(std::string_view block, size_t index) {
     if (colon == std::string_view::npos || colon == 0)
       return make_error(ErrorKind::invalid_input,
                         "multipart part " + std::to_string(index + 1) + " has a header line without a name: colon");
-    part.headers[lower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
+    part.headers[ascii_lower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
   }
   if (auto it = part.headers.find("content-disposition"); it != part.headers.end()) {
     auto params = header_params(it->second);
@@ -102,7 +92,7 @@ Result<MultipartPart> parse_part_headers(std::string_view block, size_t index) {
   if (auto it = part.headers.find("content-type"); it != part.headers.end()) {
     std::string_view type = it->second;
     type = trim(type.substr(0, type.find(';')));
-    part.content_type = lower(type);
+    part.content_type = ascii_lower(type);
   }
   return part;
 }
@@ -110,7 +100,7 @@ Result<MultipartPart> parse_part_headers(std::string_view block, size_t index) {
 }  // namespace
 
 bool is_multipart_form(std::string_view content_type) {
-  return lower(trim(content_type.substr(0, content_type.find(';')))) == "multipart/form-data";
+  return ascii_lower(trim(content_type.substr(0, content_type.find(';')))) == "multipart/form-data";
 }
 
 Result<std::string> multipart_boundary(std::string_view content_type) {
