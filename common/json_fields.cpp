@@ -103,39 +103,3 @@ std::optional<int64_t> get_date(const nlohmann::json& obj, std::string_view key)
 }
 
 }  // namespace ws::lenient
-
-namespace ws::json_fields {
-namespace {
-
-Error field_error(std::string_view where, const std::string& what) {
-  return make_error(ErrorKind::invalid_input, std::string(where) + ": " + what);
-}
-
-std::string quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
-
-}  // namespace
-
-Result<std::string> string_field(const nlohmann::json& body, std::string_view where, std::string_view name) {
-  auto it = body.is_object() ? body.find(name) : body.end();
-  if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
-    return field_error(where, "needs a non-empty string " + quoted(name));
-  return it->get<std::string>();
-}
-
-Result<int64_t> int_field(const nlohmann::json& body, std::string_view where, std::string_view name, int64_t min,
-                          int64_t max, std::optional<int64_t> absent) {
-  auto it = body.is_object() ? body.find(name) : body.end();
-  if (it == body.end() || it->is_null()) {
-    if (absent) return *absent;
-    return field_error(where, "needs an integer " + quoted(name));
-  }
-  if (!it->is_number_integer()) return field_error(where, quoted(name) + " is not an integer");
-  const bool beyond_int64 = it->is_number_unsigned() && it->get<uint64_t>() > uint64_t{INT64_MAX};
-  const int64_t value = beyond_int64 ? INT64_MAX : it->get<int64_t>();
-  if (beyond_int64 || value < min || value > max)
-    return field_error(where, quoted(name) + " is " + it->dump() + ", outside " + std::to_string(min) + ".." +
-                                  std::to_string(max));
-  return value;
-}
-
-}  // namespace ws::json_fields

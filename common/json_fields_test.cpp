@@ -74,26 +74,3 @@ TEST_CASE("our own types write only what differs from the default, and read abse
   CHECK(season == -1);
   CHECK_THROWS(json_fields::get(json{{"seven", "7"}}, "seven", seven));  // our own data: a wrong type is a bug
 }
-
-TEST_CASE("a message's fields are checked, and the error names the message and the field", "[json_fields]") {
-  const json body = {{"server", "plex1"}, {"empty", ""}, {"number", 5}, {"start", 10}, {"text", "10"},
-                     {"nul", nullptr}, {"huge", 18446744073709551615ULL}};
-  CHECK(json_fields::string_field(body, "job.fetch", "server").value() == "plex1");
-  CHECK(json_fields::string_field(body, "job.fetch", "empty").error().message ==
-        "job.fetch: needs a non-empty string 'empty'");
-  CHECK(json_fields::string_field(body, "job.fetch", "number").error().message ==
-        "job.fetch: needs a non-empty string 'number'");
-  CHECK(json_fields::string_field(json::array(), "job.fetch", "server").error().kind == ErrorKind::invalid_input);
-
-  CHECK(json_fields::int_field(body, "job.fetch", "start", 0, 100).value() == 10);
-  CHECK(json_fields::int_field(body, "job.fetch", "start", 0, 5).error().message ==
-        "job.fetch: 'start' is 10, outside 0..5");
-  CHECK(json_fields::int_field(body, "job.fetch", "text", 0, 100).error().message ==
-        "job.fetch: 'text' is not an integer");
-  CHECK(json_fields::int_field(body, "job.fetch", "missing", 0, 100).error().message ==
-        "job.fetch: needs an integer 'missing'");
-  CHECK(json_fields::int_field(body, "job.fetch", "missing", 0, 100, 0).value() == 0);
-  CHECK(json_fields::int_field(body, "job.fetch", "nul", 0, 100, 7).value() == 7);
-  CHECK(json_fields::int_field(body, "job.fetch", "huge", 0, 100).error().message ==
-        "job.fetch: 'huge' is 18446744073709551615, outside 0..100");
-}

@@ -3,49 +3,39 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "ws/json_fields.h"
+#include "ws/message_fields.h"
 
 namespace ws {
-namespace {
-
-// "job.export action 'KEY'" once the key is known: errors name the action.
-std::string where(const std::string& key) {
-  return "job.export action" + (key.empty() ? std::string() : " '" + key + "'");
-}
-
-Error field_error(const std::string& key, const std::string& what) {
-  return make_error(ErrorKind::invalid_input, where(key) + ": " + what);
-}
-
-}  // namespace
 
 Result<ExportAction> parse_export_action(const nlohmann::json& entry) {
-  if (!entry.is_object()) return field_error("", "is not a map");
   ExportAction action;
-  auto key = json_fields::string_field(entry, where(""), "key");
-  if (!key) return key.error();
-  action.key = std::move(key.value());
-  auto kind_field = json_fields::string_field(entry, where(action.key), "action");  // a number must not throw
-  const std::string kind = kind_field ? kind_field.value() : std::string();
+  {
+    MessageFields fields("job.export action", entry);
+    action.key = fields.string("key");
+    if (!fields.ok()) return fields.as_error();
+  }
+  // From here on, errors name the action by its key.
+  MessageFields fields("job.export action '" + action.key + "'", entry);
+  const std::string kind = fields.string_or("action", "");
   if (kind == "play") action.kind = ExportAction::Kind::play;
   else if (kind == "unplay") action.kind = ExportAction::Kind::unplay;
   else if (kind == "progress") action.kind = ExportAction::Kind::progress;
-  else return field_error(action.key, "'action' is '" + kind.substr(0, 32) + "', not play, unplay or progress");
-  auto item = entry.find("item");
-  if (item == entry.end() || !item->is_object()) return field_error(action.key, "needs an 'item' map");
+  else fields.invalid("action", "is '" + kind.substr(0, 32) + "', not play, unplay or progress");
+  const nlohmann::json& item = fields.map("item");
+  action.played_at = fields.integer_or("played_at", 0, INT64_MIN, INT64_MAX);
+  action.progress_ms = fields.integer_or("progress_ms", 0, INT64_MIN, INT64_MAX);
+  if (action.progress_ms < 0) fields.invalid("progress_ms", "is negative");
+  if (!fields.ok()) return fields.as_error();
   try {
-    item->get_to(action.item);
+    item.get_to(action.item);
   } catch (const nlohmann::json::exception& e) {
-    return field_error(action.key, std::string("'item' is malformed: ") + e.what());
+    fields.invalid("item", std::string("is malformed: ") + e.what());
+    return fields.as_error();
   }
-  if (action.item.item_id.empty()) return field_error(action.key, "'item' has no 'item_id'");
-  auto played_at = json_fields::int_field(entry, where(action.key), "played_at", INT64_MIN, INT64_MAX, 0);
-  if (!played_at) return played_at.error();
-  action.played_at = *played_at;
-  auto progress = json_fields::int_field(entry, where(action.key), "progress_ms", INT64_MIN, INT64_MAX, 0);
-  if (!progress) return progress.error();
-  if (*progress < 0) return field_error(action.key, "'progress_ms' is negative");
-  action.progress_ms = *progress;
+  if (action.item.item_id.empty()) {
+    fields.invalid("item", "has no 'item_id'");
+    return fields.as_error();
+  }
   return action;
 }
 

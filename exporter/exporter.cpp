@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "ws/json_fields.h"
+#include "ws/message_fields.h"
 
 namespace ws {
 namespace {
@@ -33,19 +33,17 @@ void Exporter::run() { worker_.run(); }
 void Exporter::stop() { worker_.stop(); }
 
 Result<nlohmann::json> Exporter::handle(const Message& message, JobContext& ctx) {
-  const auto& body = message.body;
-  auto server_field = json_fields::string_field(body, "job.export", "server");
-  if (!server_field) return server_field.error();
-  const std::string server = std::move(server_field.value());
-  auto actions_it = body.find("actions");
-  if (actions_it == body.end() || !actions_it->is_array())
-    return make_error(ErrorKind::invalid_input, "job.export: needs an 'actions' list");
+  MessageFields fields("job.export", message.body);
+  const std::string server = fields.string("server");
+  fields.require("actions");
+  const nlohmann::json& action_list = fields.list_or_empty("actions");
+  if (!fields.ok()) return fields.as_error();
 
   // Malformed entries fail alone (by their key); one without a key fails the job, as it could
   // not be reported.
   std::vector<ExportAction> actions;
   nlohmann::json failed = nlohmann::json::array();
-  for (const auto& entry : *actions_it) {
+  for (const auto& entry : action_list) {
     auto action = parse_export_action(entry);
     if (action) {
       actions.push_back(std::move(action.value()));

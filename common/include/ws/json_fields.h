@@ -1,4 +1,6 @@
-// Reading and writing fields of JSON objects: the one set of helpers for it, in three kinds.
+// Reading and writing fields of JSON objects: the one set of helpers for it, in two kinds (the
+// third, the fields of a message a peer sent, checked before use, is ws::MessageFields in
+// ws/message_fields.h).
 //
 // - ws::lenient: what the servers send (DESIGN §11). Plex sometimes sends numbers as strings,
 //   Jellyfin omits nulls, webhooks send nulls. Every reader returns nullopt for an absent key, a
@@ -6,9 +8,6 @@
 //   value: a non-object simply has no keys.
 // - ws::json_fields::put / get: our own types (records, items). A field is written only when it
 //   differs from its default, so records stay compact, and read back with absent = default.
-// - ws::json_fields::string_field / int_field: the fields of a message we were sent (a job, an
-//   action), checked before use. The error names the field and what it must be, after `where`
-//   (the message, e.g. "job.fetch").
 #pragma once
 
 #include <cstdint>
@@ -17,8 +16,6 @@
 #include <string_view>
 
 #include <nlohmann/json.hpp>
-
-#include "ws/result.h"
 
 namespace ws::lenient {
 
@@ -62,14 +59,5 @@ void get(const nlohmann::json& j, const char* key, T& out) {
   auto it = j.find(key);
   if (it != j.end() && !it->is_null()) it->get_to(out);
 }
-
-// A non-empty string field. Error (invalid_input): "<where>: needs a non-empty string '<name>'".
-Result<std::string> string_field(const nlohmann::json& body, std::string_view where, std::string_view name);
-
-// An integer field within [min, max]. Absent or null gives `absent` when there is one, else the
-// error "needs an integer '<name>'"; other errors say it "is not an integer" or "is V, outside
-// MIN..MAX". Every error starts with "<where>: ".
-Result<int64_t> int_field(const nlohmann::json& body, std::string_view where, std::string_view name, int64_t min,
-                          int64_t max, std::optional<int64_t> absent = std::nullopt);
 
 }  // namespace ws::json_fields

@@ -1,0 +1,59 @@
+#include "ws/fetch_job.h"
+
+#include <catch2/catch.hpp>
+
+using nlohmann::json;
+
+namespace {
+
+std::string error_of(const json& body) {
+  auto job = ws::parse_fetch_job(body);
+  REQUIRE_FALSE(job);
+  CHECK(job.error().kind == ws::ErrorKind::invalid_input);
+  return job.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("a pages job is read with every field, a plan job with its server", "[fetch_job]") {
+  auto pages = ws::parse_fetch_job({{"server", "plex1"}, {"kind", "pages"}, {"library", "3"}, {"library_kind", "episode"},
+                                    {"start", 100}, {"count", 50}, {"page_size", 25}});
+  REQUIRE(pages);
+  CHECK(pages->server == "plex1");
+  CHECK(pages->kind == ws::FetchJob::Kind::pages);
+  CHECK(pages->library == "3");
+  CHECK(pages->library_kind == ws::MediaType::episode);
+  CHECK(pages->start == 100);
+  CHECK(pages->count == 50);
+  CHECK(pages->page_size == 25);
+
+  auto plan = ws::parse_fetch_job({{"server", "jf"}, {"kind", "plan"}});
+  REQUIRE(plan);
+  CHECK(plan->kind == ws::FetchJob::Kind::plan);
+  auto no_page_size = ws::parse_fetch_job({{"server", "plex1"}, {"kind", "pages"}, {"library", "3"},
+                                           {"library_kind", "movie"}, {"start", 0}, {"count", 5}, {"page_size", nullptr}});
+  REQUIRE(no_page_size);
+  CHECK(no_page_size->page_size == 0);  // the fetcher's default
+}
+
+TEST_CASE("a job.fetch with a wrong field is refused by the field's name", "[fetch_job]") {
+  const json pages = {{"server", "plex1"}, {"kind", "pages"}, {"library", "3"}, {"library_kind", "movie"},
+                      {"start", 0}, {"count", 5}};
+  CHECK(error_of(json::array()) == "job.fetch must be a map, not a list");
+  CHECK(error_of({{"kind", "plan"}}) == "job.fetch: 'server' is missing");
+  CHECK(error_of({{"server", 7}, {"kind", "plan"}}) == "job.fetch: 'server' must be a string, not an integer");
+  CHECK(error_of({{"server", "plex1"}, {"kind", "everything"}}) ==
+        "job.fetch: 'kind' is 'everything', not plan or pages");
+  json wrong = pages;
+  wrong["library_kind"] = "music";
+  CHECK(error_of(wrong) == "job.fetch: 'library_kind' is 'music', not movie or episode");
+  wrong = pages;
+  wrong.erase("count");
+  CHECK(error_of(wrong) == "job.fetch: 'count' is missing");
+  wrong = pages;
+  wrong["start"] = -1;
+  CHECK(error_of(wrong).find("job.fetch: 'start' is out of range 0..") == 0);
+  wrong = pages;
+  wrong["page_size"] = 20000;
+  CHECK(error_of(wrong) == "job.fetch: 'page_size' is out of range 0..10000");
+}
