@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ws/config.h"
-#include "ws/lenient_json.h"
+#include "ws/json_fields.h"
 #include "ws/message.h"
 #include "ws/webhook_parser.h"
 
