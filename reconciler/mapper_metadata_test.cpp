@@ -146,7 +146,18 @@ TEST_CASE("metadata of every server is kept side by side", "[mapper]") {
   CHECK(jelly.progress_ms == 1'000);
   CHECK_FALSE(jelly.watched);
   CHECK(jelly.played_at == 0);
-  CHECK(r.record.updated_at == rec.updated_at);  // metadata alone is not worth an export
+  // Jellyfin shows the film for the first time, unplayed while the state is played: the next
+  // push export must look at the record again to mark it played there (rule 2), so updated_at
+  // moves...
+  CHECK(r.record.updated_at == kNow);
+  // ...while metadata alone (a file moved) is not worth an export.
+  Record seen = r.record;
+  seen.updated_at = kLastSync;
+  item.path = "/data/Heat (1995).mkv";
+  const MapResult moved = map_item(seen, item, context("my_jelly"));
+  CHECK(moved.change == ChangeKind::metadata);
+  CHECK(moved.record.metadata.at("my_jelly").path == item.path);
+  CHECK(moved.record.updated_at == kLastSync);
 }
 
 TEST_CASE("episode metadata keeps the series id and episode title", "[mapper]") {

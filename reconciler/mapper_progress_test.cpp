@@ -47,12 +47,14 @@ TEST_CASE("a move of a few seconds is noise", "[mapper][progress]") {
     CHECK(r.record.progress == rec.progress);
     CHECK(r.change == ChangeKind::metadata);  // the server's own position is still recorded
     CHECK(r.record.metadata.at("my_plex").progress_ms == item.progress_ms);
+    CHECK(r.record.updated_at == rec.updated_at);  // nothing to export
   }
   SECTION("past a smaller minimum move") {
     ctx.options.progress_min_delta_ms = 1'000;
     const MapResult r = map_item(rec, item, ctx);
     CHECK(r.change == ChangeKind::progress);
     CHECK(r.record.progress.ms == item.progress_ms);
+    CHECK(r.record.updated_at == kNow);
   }
 }
 
@@ -75,6 +77,7 @@ TEST_CASE("an older position report is ignored", "[mapper][progress]") {
                                context("my_plex"));
   CHECK(r.record.progress == rec.progress);
   CHECK(r.change == ChangeKind::metadata);
+  CHECK(r.record.updated_at == rec.updated_at);
 }
 
 TEST_CASE("a position without a date counts as reported now", "[mapper][progress]") {

@@ -47,11 +47,15 @@ inline MapContext context(const std::string& server, EventKind kind = EventKind:
   return ctx;
 }
 
-// The record as the mapper creates it from `item` on an import.
+// The record as the mapper created it from `item` on an import, stored at the last sync: its
+// bookkeeping times are earlier than every context's `now`, so a test can tell whether a mapping
+// moved updated_at (to kNow) or left it (kLastSync).
 inline Record record_of(const MediaItem& item) {
   MapResult created = map_item(std::nullopt, item, context(item.server));
   Record rec = created.record;
   rec.id = 42;
+  rec.created_at = kLastSync;
+  rec.updated_at = kLastSync;
   return rec;
 }
 
