@@ -101,7 +101,7 @@ TEST_CASE("MediaBrowser input that is not an item gives an error, never a crash"
 TEST_CASE("the recorded MediaBrowser examples are read", "[mediabrowser_items][fixtures]") {
   const json recorded = testing::load_fixture_json("emby/watchstate_mediabrowser_synthetic.json");
   if (recorded.is_null()) {
-    WARN("fixtures absent");
+    WARN(testing::kFixturesAbsent << testing::fixtures_dir().string());
     return;
   }
   for (const auto& entry : mediabrowser_items_list(recorded.at("library_items"))) {

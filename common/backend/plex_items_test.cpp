@@ -130,7 +130,7 @@ TEST_CASE("Plex input that is not an item gives an error, never a crash", "[plex
 TEST_CASE("recorded Plex responses are read", "[plex_items][fixtures]") {
   const json recorded = testing::load_fixture_json("plex/watchstate_plex_api_responses.json");
   if (recorded.is_null()) {
-    WARN("fixtures absent");
+    WARN(testing::kFixturesAbsent << testing::fixtures_dir().string());
     return;
   }
   SECTION("movies") {

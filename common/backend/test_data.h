@@ -1,5 +1,5 @@
 // Test helpers: the hand-written responses in tests/data/backend/, and the shared fixtures folder
-// (absent in CI: callers skip).
+// (tests/fixtures_dir.h: callers skip, saying so, only when it is absent).
 #pragma once
 
 #include <filesystem>
@@ -9,6 +9,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "fixtures_dir.h"
 
 namespace ws::testing {
 
@@ -21,11 +23,14 @@ inline nlohmann::json load_test_json(const std::string& name) {
   return nlohmann::json::parse(text.str());
 }
 
-// The fixture file's JSON, or null when the fixtures folder is absent.
+// The fixture file's JSON, or null when the fixtures folder is absent. A file missing from a
+// folder that is there is a failure (thrown, naming it), not a skip.
 inline nlohmann::json load_fixture_json(const std::string& relative) {
-  const std::filesystem::path file = std::filesystem::path(WS_FIXTURES_DIR) / relative;
-  if (!std::filesystem::exists(file)) return nullptr;
+  const std::filesystem::path dir = fixtures_dir();
+  if (!std::filesystem::is_directory(dir)) return nullptr;
+  const std::filesystem::path file = dir / relative;
   std::ifstream in(file);
+  if (!in) throw std::runtime_error("fixture " + file.string() + " cannot be read (the fixtures folder is there)");
   std::stringstream text;
   text << in.rdbuf();
   return nlohmann::json::parse(text.str());

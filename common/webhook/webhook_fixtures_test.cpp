@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixtures_dir.h"
 #include "webhook_test_util.h"
 #include "ws/webhook_parser.h"
 
@@ -15,7 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kFixtures = WS_FIXTURES_DIR;
 
 // A value of the type a type-map entry names ("string", "number", "boolean", "UUID", "URL",
 // "PATH", or a list of those). Keys that decide the parse get meaningful values.
@@ -46,11 +46,12 @@ json synthesize(const json& type_map, const std::string& key = "") {
 }  // namespace
 
 TEST_CASE("Plex payloads built from the recorded type map parse as their events", "[webhook_fixtures]") {
-  const fs::path file = kFixtures / "plex" / "webhook_payload_type_analysis.json";
-  if (!fs::exists(file)) {
-    WARN("fixtures absent: " << file.string());
+  const fs::path dir = testing::fixtures_dir();
+  if (!fs::is_directory(dir)) {
+    WARN(testing::kFixturesAbsent << dir.string());
     return;
   }
+  const fs::path file = dir / "plex" / "webhook_payload_type_analysis.json";
   const json types = json::parse(test::read_file(file));
   REQUIRE(types.is_object());
   const std::map<std::string, WebhookKind> expected{
@@ -94,11 +95,12 @@ TEST_CASE("Plex payloads built from the recorded type map parse as their events"
 }
 
 TEST_CASE("the synthetic Jellyfin and Emby webhooks of the shared fixtures parse", "[webhook_fixtures]") {
-  const fs::path file = kFixtures / "emby" / "watchstate_mediabrowser_synthetic.json";
-  if (!fs::exists(file)) {
-    WARN("fixtures absent: " << file.string());
+  const fs::path dir = testing::fixtures_dir();
+  if (!fs::is_directory(dir)) {
+    WARN(testing::kFixturesAbsent << dir.string());
     return;
   }
+  const fs::path file = dir / "emby" / "watchstate_mediabrowser_synthetic.json";
   const json data = json::parse(test::read_file(file));
   SECTION("Jellyfin") {
     REQUIRE(data.contains("webhook_jellyfin"));
