@@ -19,14 +19,16 @@ size_t count_lines(const std::string& text, const std::regex& pattern) {
 
 Stack::Stack(const DataFolder& folder, int fetchers, int exporters) : folder_(folder) {
   start_reconciler();
-  for (int i = 0; i < fetchers; ++i) {
-    const std::string name = "fetcher-" + std::to_string(i + 1);
-    fetchers_.push_back(folder_.spawn(fetcher_binary(), {"--name", name, "-vv"}, name));
-  }
+  for (int i = 0; i < fetchers; ++i) add_fetcher();
   for (int i = 0; i < exporters; ++i) {
     const std::string name = "exporter-" + std::to_string(i + 1);
     exporters_.push_back(folder_.spawn(exporter_binary(), {"--name", name, "-vv"}, name));
   }
+}
+
+Process& Stack::add_fetcher() {
+  const std::string name = "fetcher-" + std::to_string(fetchers_.size() + 1);
+  return fetchers_.emplace_back(folder_.spawn(fetcher_binary(), {"--name", name, "-vv"}, name));
 }
 
 void Stack::start_reconciler() {

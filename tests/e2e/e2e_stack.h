@@ -3,6 +3,7 @@
 // it takes ("job ... attempt N") and finishes ("job ... finished").
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ class Stack {
 
   Process& reconciler() { return *reconciler_; }
   Process& fetcher(size_t i) { return fetchers_.at(i); }
+  // Starts one more fetcher (named fetcher-N); references to the others stay valid.
+  Process& add_fetcher();
   Process& exporter(size_t i) { return exporters_.at(i); }
   // Starts a new reconciler after the old one died (or was stopped), and waits for it.
   void restart_reconciler();
@@ -40,7 +43,7 @@ class Stack {
 
   const DataFolder& folder_;
   std::optional<Process> reconciler_;
-  std::vector<Process> fetchers_;
+  std::deque<Process> fetchers_;  // a deque: add_fetcher() must not move the running ones
   std::vector<Process> exporters_;
   int reconciler_starts_ = 0;
 };

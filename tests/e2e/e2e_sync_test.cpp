@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "e2e_cli.h"
 #include "e2e_fakes.h"
 #include "e2e_harness.h"
 
@@ -13,15 +14,6 @@ namespace {
 
 using namespace ws::e2e;
 using nlohmann::json;
-
-// Runs `watchstate args --output json`, requires success, returns its JSON answer.
-json watchstate_ok(const DataFolder& folder, std::vector<std::string> args) {
-  args.insert(args.end(), {"--output", "json"});
-  auto r = folder.watchstate(args);
-  INFO("watchstate " << args.front() << ": " << r.describe());
-  REQUIRE(r.exit_code == 0);
-  return r.json();
-}
 
 // A data folder whose servers.yaml names the fakes and whose endpoints nobody listens on, so the
 // CLI runs embedded.
