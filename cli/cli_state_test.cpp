@@ -51,6 +51,13 @@ void seed_state(const DataDir& data) {
   REQUIRE(batch.commit().ok());
 }
 
+// The titles a `state:list --output json` run printed, in order.
+std::vector<std::string> titles(const testing::CliRun& r) {
+  std::vector<std::string> out;
+  for (const auto& item : nlohmann::json::parse(r.out)) out.push_back(item["title"]);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("with no state yet the state commands say so", "[cli][state]") {
@@ -80,11 +87,6 @@ TEST_CASE("with no state yet the state commands say so", "[cli][state]") {
 TEST_CASE("state:list filters by watched and by title", "[cli][state]") {
   DataDir data;
   seed_state(data);
-  auto titles = [](const testing::CliRun& r) {
-    std::vector<std::string> out;
-    for (const auto& item : nlohmann::json::parse(r.out)) out.push_back(item["title"]);
-    return out;
-  };
   auto all = run({"--output", "json", "state:list"});
   REQUIRE(all.code == 0);
   CHECK(titles(all).size() == 3);
@@ -100,6 +102,42 @@ TEST_CASE("state:list filters by watched and by title", "[cli][state]") {
   REQUIRE(text.code == 0);
   CHECK_THAT(text.out, Catch::Contains("Breaking Bad S01E02"));
   CHECK_THAT(text.out, Catch::Contains("Amélie (2001)"));
+}
+
+TEST_CASE("state:list --orphans lists the records no server has any more, with their state", "[cli][state]") {
+  DataDir data;
+  seed_state(data);
+  CHECK(titles(run({"--output", "json", "state:list", "--orphans"})).empty());
+  {
+    Store::Options options;
+    options.dir = data.path / "db";
+    auto store = Store::open(options);
+    REQUIRE(store.ok());
+    auto batch = (*store)->begin_write();
+    Record heat;  // every server pruned it (DESIGN §5 rule 8): only its history is left
+    heat.type = MediaType::movie;
+    heat.title = "Heat";
+    heat.year = 1995;
+    heat.watched = true;
+    heat.updated = 1690000000;
+    heat.guids = {{"imdb", "tt0113277"}};
+    batch.put(heat);
+    Record unplayed = heat;
+    unplayed.id = 0;
+    unplayed.title = "Ronin";
+    unplayed.watched = false;
+    unplayed.guids = {{"imdb", "tt0122690"}};
+    batch.put(unplayed);
+    REQUIRE(batch.commit().ok());
+  }
+  auto orphans = run({"--output", "json", "state:list", "--orphans"});
+  REQUIRE(orphans.code == 0);
+  CHECK(titles(orphans) == std::vector<std::string>{"Heat", "Ronin"});
+  const auto listed = nlohmann::json::parse(orphans.out);
+  CHECK(listed[0]["watched"] == true);
+  CHECK(listed[0]["updated"] == 1690000000);
+  CHECK(titles(run({"--output", "json", "state:list", "--orphans", "--watched"})) == std::vector<std::string>{"Heat"});
+  CHECK(titles(run({"--output", "json", "state:list"})).size() == 5);
 }
 
 TEST_CASE("state:show finds a record by id or by GUID", "[cli][state]") {

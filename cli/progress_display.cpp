@@ -78,13 +78,14 @@ void ProgressDisplay::finish() {
 
 void print_summary(std::ostream& out, const RunSummary& summary, bool import, bool export_) {
   std::vector<std::string> header{"server"};
-  if (import) header.insert(header.end(), {"fetched", "matched", "unmatched", "new", "changed"});
+  if (import) header.insert(header.end(), {"fetched", "matched", "unmatched", "new", "changed", "pruned"});
   if (export_) header.insert(header.end(), {"planned", "done", "written", "failed"});
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, s] : summary.servers) {
     std::vector<std::string> row{name};
     auto n = [](uint64_t v) { return std::to_string(v); };
-    if (import) row.insert(row.end(), {n(s.fetched), n(s.matched), n(s.unmatched), n(s.created), n(s.changed)});
+    if (import)
+      row.insert(row.end(), {n(s.fetched), n(s.matched), n(s.unmatched), n(s.created), n(s.changed), n(s.pruned)});
     if (export_) row.insert(row.end(), {n(s.planned), n(s.done), n(s.written), n(s.failed)});
     rows.push_back(std::move(row));
   }

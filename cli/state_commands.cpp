@@ -21,6 +21,7 @@ namespace {
 
 struct ListOptions {
   bool watched = false;
+  bool orphans = false;
   std::string search;
   int limit = 100;
 };
@@ -40,6 +41,14 @@ bool matches(const Record& r, const std::string& needle) {
     if (lower(meta.episode_title).find(needle) != std::string::npos) return true;
   }
   return false;
+}
+
+// A record no server holds any more (rule 8 pruned every server's metadata): kept, because its
+// state is the user's history, and listed so the user can see what the servers lost.
+bool orphan(const Record& r) {
+  for (const auto& [server, meta] : r.metadata)
+    if (!meta.item_id.empty()) return false;
+  return true;
 }
 
 std::string guid_list(const Guids& guids) {
@@ -62,6 +71,7 @@ int run_list(const CliContext& ctx, const ListOptions& opts) {
     const std::string needle = lower(opts.search);
     (*store)->for_each([&](const Record& r) {
       if (opts.watched && !r.watched) return true;
+      if (opts.orphans && !orphan(r)) return true;
       if (!matches(r, needle)) return true;
       found.push_back(r);
       return opts.limit <= 0 || found.size() < static_cast<size_t>(opts.limit);
@@ -149,6 +159,8 @@ void register_state_commands(CLI::App& app, CliContext& ctx) {
   auto* list = add_command(app, "state:list", "List movies and episodes in the state");
   auto list_opts = std::make_shared<ListOptions>();
   list->add_flag("--watched", list_opts->watched, "Only watched items");
+  list->add_flag("--orphans", list_opts->orphans,
+                 "Only items no server has any more (every server's import found them gone; their history stays)");
   list->add_option("--search", list_opts->search, "Only items whose title contains TEXT (any case)");
   list->add_option("--limit", list_opts->limit, "Show at most N items (0 = all)")
       ->check(CLI::NonNegativeNumber)

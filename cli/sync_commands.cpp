@@ -170,8 +170,15 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
   auto* import = add_command(app, "state:import", "Import watch state from the servers into the local state");
   auto io = std::make_shared<SyncOptions>();
   add_common(import, *io);
-  import->add_flag("-f,--full", io->full, "Pull everything, not only what changed (imports always pull whole libraries today)");
+  auto* import_full = import->add_flag(
+      "-f,--full", io->full,
+      "Pull whole libraries, not only what changed, and forget what a server no longer lists (imports always pull "
+      "whole libraries today)");
   import->add_flag("--dry-run", io->dry_run, "Show what would change; change nothing");
+  import->add_flag("--force", io->force,
+                   "Prune even when a server no longer lists more of its items than the pruning guard allows "
+                   "(import.prune_guard)")
+      ->needs(import_full);
   import->add_option("--fetchers", io->fetchers, "Fetcher threads in embedded mode")->check(CLI::Range(1, 16));
   import->callback([&ctx, io] { ctx.action = [&ctx, io] { return run_sync(ctx, "import", *io, false); }; });
 
@@ -189,7 +196,7 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
   enqueue->add_option("WHAT", *what, "import or export")->required()->check(CLI::IsMember({"import", "export"}));
   add_common(enqueue, *qo);
   enqueue->add_flag("-f,--full", qo->full, "As state:import/state:export -f");
-  enqueue->add_flag("--force", qo->force, "As state:export --force");
+  enqueue->add_flag("--force", qo->force, "As state:export --force, or state:import -f --force");
   enqueue->callback([&ctx, what, qo] { ctx.action = [&ctx, what, qo] { return run_sync(ctx, *what, *qo, true); }; });
 
   auto* serve = add_command(app, "serve", "Run the whole stack (reconciler, fetcher, exporter) in this process until Ctrl-C");

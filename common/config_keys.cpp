@@ -124,22 +124,25 @@ Setter bytes_in(uint64_t min, uint64_t max, std::string range, size_t& (*field)(
   };
 }
 
-std::string set_guard(AppConfig& c, std::string_view text) {
-  std::string t(trim(text));
-  double scale = 1.0;
-  if (!t.empty() && t.back() == '%') {
-    t.pop_back();
-    scale = 100.0;
-  }
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size() || !std::isfinite(v)) {
-    return quoted(text) + " is not a share like 0.1 or 10%";
-  }
-  v /= scale;
-  if (v < 0.0 || v > 1.0) return quoted(text) + " is out of range 0..1 (0%..100%)";
-  c.export_guard_share = v;
-  return "";
+// A share of a server's items: "0.1" or "10%", within 0..1.
+Setter share(double AppConfig::*member) {
+  return [=](AppConfig& c, std::string_view text) -> std::string {
+    std::string t(trim(text));
+    double scale = 1.0;
+    if (!t.empty() && t.back() == '%') {
+      t.pop_back();
+      scale = 100.0;
+    }
+    double v = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || ec != std::errc() || ptr != t.data() + t.size() || !std::isfinite(v)) {
+      return quoted(text) + " is not a share like 0.1 or 10%";
+    }
+    v /= scale;
+    if (v < 0.0 || v > 1.0) return quoted(text) + " is out of range 0..1 (0%..100%)";
+    c.*member = v;
+    return "";
+  };
 }
 
 std::vector<KeySpec> build() {
@@ -176,7 +179,10 @@ std::vector<KeySpec> build() {
        int_in(1, 64, &AppConfig::export_concurrency)},
       {doc("export.guard", "0.1", "0..1 (or 0%..100%)",
            "refuse an export plan that unmarks more than this share of a server's played items"),
-       set_guard},
+       share(&AppConfig::export_guard_share)},
+      {doc("import.prune_guard", "0.1", "0..1 (or 0%..100%)",
+           "refuse to prune (an import finding items gone) more than this share of a server's items"),
+       share(&AppConfig::import_prune_guard_share)},
       {doc("page_size", std::to_string(d.page_size), "10..10000", "items asked of a server per page"),
        int_in(10, 10000, &AppConfig::page_size)},
       {doc("progress.min_delta", format_duration(seconds(d.progress_min_delta_s)), "0s..10m",

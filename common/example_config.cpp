@@ -57,6 +57,7 @@ webhook:
   max_body: 1048576                 # bytes
 import:
   every: 0                          # 0 = no schedule, else e.g. 1h
+  prune_guard: 0.1                  # refuse to prune more than 10% of a server's items at once
 export:
   every: 0
   concurrency: 4                    # concurrent write requests per server

@@ -1,5 +1,7 @@
 #include "ws/batch_applier.h"
 
+#include "ws/match_keys.h"
+
 namespace ws {
 
 ApplyCounts& ApplyCounts::operator+=(const ApplyCounts& o) {
@@ -17,6 +19,9 @@ ApplyCounts apply_items(WriteBatch& batch, const std::vector<MediaItem>& items, 
   for (const auto& reported : items) {
     ++counts.fetched;
     for (const auto& item : expand_multi_episode(reported, options.mapper.multi_episode_max)) {
+      if (options.listed_keys) {
+        if (std::string key = backend_key(item); !key.empty()) options.listed_keys->insert(std::move(key));
+      }
       MapContext ctx;
       ctx.server = item.server;
       ctx.kind = options.kind;

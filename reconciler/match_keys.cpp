@@ -30,15 +30,28 @@ std::string backend_key(const MediaItem& item) {
   return key;
 }
 
+namespace {
+
+std::string key_of(const Record& record, const std::string& server, const ServerMeta& meta) {
+  std::string key = backend_key(server, meta.item_id);
+  if (!key.empty() && meta.episode_end != -1) key += "/E" + std::to_string(record.episode);
+  return key;
+}
+
+}  // namespace
+
 std::vector<std::string> backend_keys(const Record& record) {
   std::vector<std::string> keys;
   for (const auto& [server, meta] : record.metadata) {
-    std::string key = backend_key(server, meta.item_id);
-    if (key.empty()) continue;
-    if (meta.episode_end != -1) key += "/E" + std::to_string(record.episode);
-    add_unique(keys, std::move(key));
+    std::string key = key_of(record, server, meta);
+    if (!key.empty()) add_unique(keys, std::move(key));
   }
   return keys;
+}
+
+std::string backend_key(const Record& record, const std::string& server) {
+  auto it = record.metadata.find(server);
+  return it == record.metadata.end() ? std::string() : key_of(record, server, it->second);
 }
 
 std::vector<std::string> guid_keys(const Guids& guids, MediaType type) {

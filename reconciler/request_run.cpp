@@ -120,6 +120,13 @@ void RequestRun::start_imports() {
   for (const auto& server : import_servers_) {
     auto& imp = imports_[server];
     imp.previous_sync = store_.last_sync(server, SyncDirection::import);
+    // Every import pulls whole libraries today (`-f` is the only kind), so every import is full;
+    // incremental imports will make this request_.full or a due import.full_every. An export's
+    // pull (export -f, a first export) reads whole libraries too but does not prune: its
+    // `--force` overrides the export guard and must not override the pruning guard as well, and
+    // the export's own 404s drop what it would have written to (rule 8's other half).
+    imp.full = request_.command == "import";
+    if (imp.full) imp.pruning = ImportPruning(server);
     if (!request_.dry_run) {
       auto batch = store_.begin_write();
       batch.unmatched_clear(server);  // this import reports them anew
@@ -187,7 +194,10 @@ void RequestRun::on_plan_done(const Job& job, const nlohmann::json& result) {
     return;
   }
   for (const auto& lib : *libraries) {
-    if (lib.ignored) continue;
+    if (lib.ignored) {
+      imports_[server].pruning.ignore_library(lib.id);
+      continue;
+    }
     summary.total += static_cast<uint64_t>(lib.total);
     for (int64_t start = 0; start < lib.total; start += chunk) {
       submit_fetch(server, {{"server", server},
@@ -227,6 +237,7 @@ void RequestRun::apply_batches(std::vector<const BrokerEvent*>& batches) {
     opts.now = now();
     opts.mapper = mapper_options(options_.config);
     opts.dry_run = request_.dry_run;
+    if (auto& imp = imports_[server]; imp.full) opts.listed_keys = imp.pruning.listed_keys();
     if (spdlog::should_log(spdlog::level::trace)) {
       opts.on_decision = [](const MediaItem& item, const MapResult& r) {
         spdlog::trace("{} {} '{}': {} ({})", item.server, item.item_id, item.title, to_string(r.change), r.reason);
@@ -260,15 +271,47 @@ void RequestRun::on_import_job_finished(const Job& job, const std::string* error
     add_error(job.server, *error);
   }
   if (--imp.outstanding > 0) return;
-  if (!imp.failed && !request_.dry_run) {
-    // lastSync moves only when the server's whole import succeeded (DESIGN §4).
-    auto batch = store_.begin_write();
-    batch.set_last_sync(job.server, SyncDirection::import, started_at_);
-    if (auto c = batch.commit(); !c) add_error(job.server, job.server + ": " + c.error().message);
+  finish_import_server(job.server);
+}
+
+// The server's last page is applied: prune what a successful full import no longer listed (rule
+// 8) and move lastSync, in one transaction.
+void RequestRun::finish_import_server(const std::string& server) {
+  auto& imp = imports_[server];
+  auto& s = summary_.servers[server];
+  std::optional<ImportPruning::Plan> prune;
+  if (!imp.failed && imp.full) {
+    ImportPruning::Guard guard;
+    guard.share = options_.config.import_prune_guard_share;
+    guard.force = request_.force;
+    prune = imp.pruning.plan(store_, guard);
+    if (!prune->allowed()) {
+      s.refused = prune->refused;
+      spdlog::warn("{}", prune->refused);
+    }
   }
-  const auto& s = summary_.servers[job.server];
-  spdlog::info("{}: import {}: {} fetched, {} matched, {} new, {} changed, {} unmatched", job.server,
-               imp.failed ? "failed" : "done", s.fetched, s.matched, s.created, s.changed, s.unmatched);
+  if (!imp.failed && !request_.dry_run) {
+    auto batch = store_.begin_write();
+    const uint64_t pruned = prune ? ImportPruning::apply(batch, *prune) : 0;
+    // lastSync moves only when the server's whole import succeeded (DESIGN §4).
+    batch.set_last_sync(server, SyncDirection::import, started_at_);
+    if (auto c = batch.commit(); !c) {
+      add_error(server, server + ": " + c.error().message);
+    } else {
+      s.pruned = pruned;
+    }
+  } else if (prune && prune->allowed()) {
+    s.pruned = prune->gone.size();  // a dry run: what the real run would prune
+  }
+  if (prune && prune->allowed()) {
+    for (const auto& g : prune->gone)
+      spdlog::debug("{}: {} '{}' (record {}) is no longer listed: its {} metadata is pruned", server, g.key, g.title,
+                    g.record_id, server);
+  }
+  spdlog::info("{}: import {}: {} fetched, {} matched, {} new, {} changed, {} unmatched, {} pruned{}", server,
+               imp.failed ? "failed" : "done", s.fetched, s.matched, s.created, s.changed, s.unmatched, s.pruned,
+               prune && !prune->allowed() ? " (the pruning guard refused " + std::to_string(prune->gone.size()) + ")"
+                                          : std::string());
 }
 
 void RequestRun::maybe_advance() {

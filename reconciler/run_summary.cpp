@@ -12,8 +12,8 @@ bool RunSummary::ok() const {
 
 void to_json(nlohmann::json& j, const ServerSummary& s) {
   j = {{"fetched", s.fetched}, {"matched", s.matched}, {"unmatched", s.unmatched}, {"new", s.created},
-       {"changed", s.changed}, {"total", s.total},     {"planned", s.planned},     {"done", s.done},
-       {"written", s.written}, {"failed", s.failed},   {"errors", s.errors}};
+       {"changed", s.changed}, {"total", s.total},     {"pruned", s.pruned},       {"planned", s.planned},
+       {"done", s.done},       {"written", s.written}, {"failed", s.failed},       {"errors", s.errors}};
   if (!s.refused.empty()) j["refused"] = s.refused;
 }
 
@@ -25,6 +25,7 @@ void from_json(const nlohmann::json& j, ServerSummary& s) {
   s.created = j.value("new", uint64_t{0});
   s.changed = j.value("changed", uint64_t{0});
   s.total = j.value("total", uint64_t{0});
+  s.pruned = j.value("pruned", uint64_t{0});
   s.planned = j.value("planned", uint64_t{0});
   s.done = j.value("done", uint64_t{0});
   s.written = j.value("written", uint64_t{0});

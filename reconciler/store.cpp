@@ -181,6 +181,21 @@ void Store::for_each_changed_since(int64_t since, const std::function<bool(const
   }
 }
 
+void Store::for_each_backend_key(const std::string& server,
+                                 const std::function<bool(std::string_view, uint64_t)>& visit) const {
+  if (server.empty() || !impl_->env) return;
+  auto txn = read_txn(*impl_->env);
+  auto cursor = lmdb::cursor::open(txn, impl_->env->backend_ids);
+  const std::string prefix = server + "/";
+  lmdb::val key(prefix), value;
+  for (bool more = cursor.get(key, value, MDB_SET_RANGE); more; more = cursor.get(key, value, MDB_NEXT)) {
+    const std::string_view k(key.data(), key.size());
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (value.size() != 8) continue;
+    if (!visit(k, store_ops::from_be64({value.data(), value.size()}))) break;
+  }
+}
+
 int64_t Store::last_sync(const std::string& server, SyncDirection direction) const {
   if (!impl_->env) return 0;
   auto txn = read_txn(*impl_->env);

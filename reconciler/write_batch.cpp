@@ -8,6 +8,7 @@
 
 #include "store_impl.h"
 #include "store_ops.h"
+#include "ws/match_keys.h"
 
 namespace ws {
 namespace {
@@ -124,6 +125,21 @@ uint64_t WriteBatch::put(Record& record) {
     if (record.id >= next) b.next_id = record.id + 1;
     b.new_conflicts += store_ops::put_record(b.txn, *b.store->env, record);
     return record.id;
+  });
+}
+
+uint64_t WriteBatch::drop_server_item(const std::string& server, const std::string& key) {
+  if (!impl_->txn) return 0;
+  return guarded(*impl_, [&]() -> uint64_t {
+    const auto& env = *impl_->store->env;
+    auto id = store_ops::lookup(impl_->txn, env.backend_ids, key);
+    if (!id) return uint64_t{0};
+    auto record = store_ops::get_record(impl_->txn, env, *id);
+    if (!record || backend_key(*record, server) != key) return uint64_t{0};
+    record->metadata.erase(server);
+    // put_record re-indexes: the key goes with the metadata; updated_at stays (no state changed).
+    impl_->new_conflicts += store_ops::put_record(impl_->txn, env, *record);
+    return record->id;
   });
 }
 

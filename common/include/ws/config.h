@@ -71,6 +71,7 @@ struct AppConfig {
   int progress_rewatch_threshold_s = 180;  // rule 5: progress on a played item kept past this
   int multi_episode_max = 5;             // rule 6
   double export_guard_share = 0.10;      // refuse plans unmarking more than this share
+  double import_prune_guard_share = 0.10;  // refuse prunes (rule 8) of more than this share of a server's items
   std::string log_level = "info";        // trace|debug|info|warn|error
   std::string log_format = "text";       // text|json
   EndpointsConfig endpoints;

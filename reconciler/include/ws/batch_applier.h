@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "ws/mapper.h"
@@ -32,6 +33,9 @@ struct ApplyOptions {
   int64_t now = 0;
   MapperOptions mapper;
   bool dry_run = false;    // map and count, commit nothing
+  // When set, the backend key of every item applied (each part of a multi-episode file: its
+  // `/E<n>` key) is added: what a full import saw, so rule 8 can tell what it no longer lists.
+  std::unordered_set<std::string>* listed_keys = nullptr;
   // Called for each decision with its reason (for -vvv); may be empty.
   std::function<void(const MediaItem&, const MapResult&)> on_decision;
 };

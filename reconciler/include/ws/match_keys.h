@@ -22,6 +22,10 @@ std::string backend_key(const MediaItem& item);
 // same multi-episode rule (ServerMeta::episode_end != -1 adds `/E<record.episode>`).
 std::vector<std::string> backend_keys(const Record& record);
 
+// The backend key `server`'s metadata gives the record, by the same rule; empty when the record
+// holds nothing of that server (or no item id).
+std::string backend_key(const Record& record, const std::string& server);
+
 // `guid_<source>://<value>/<type>` for each external id of the item.
 std::vector<std::string> guid_keys(const Guids& guids, MediaType type);
 

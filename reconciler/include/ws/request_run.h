@@ -15,6 +15,7 @@
 #include "ws/config.h"
 #include "ws/control_request.h"
 #include "ws/export_plan.h"
+#include "ws/import_pruning.h"
 #include "ws/job_broker.h"
 #include "ws/reconciler_options.h"
 #include "ws/run_summary.h"
@@ -55,6 +56,10 @@ class RequestRun {
     int64_t previous_sync = 0;
     int outstanding = 0;
     bool failed = false;
+    // A full import: it lists the server's whole libraries, so what it does not list is gone
+    // (rule 8). Only those prune; a delta (incremental imports, to come) never does.
+    bool full = false;
+    ImportPruning pruning;  // the keys a full import listed
   };
   struct ServerExport {
     int outstanding = 0;
@@ -69,6 +74,7 @@ class RequestRun {
   void on_plan_done(const Job& job, const nlohmann::json& result);
   void apply_batches(std::vector<const BrokerEvent*>& batches);
   void on_import_job_finished(const Job& job, const std::string* error);
+  void finish_import_server(const std::string& server);
   void export_server(const std::string& server);
   void submit_export_jobs(const std::string& server, std::vector<PlannedExport> actions);
   void on_export_done(const Job& job, const nlohmann::json& result);

@@ -17,12 +17,15 @@ struct ServerSummary {
   uint64_t created = 0;   // "new"
   uint64_t changed = 0;
   uint64_t total = 0;     // items the server said it has (progress denominator)
+  uint64_t pruned = 0;    // import: records that lost this server's metadata, the server no longer
+                          // listing the item (rule 8); a dry run: how many would
   uint64_t planned = 0;   // export actions
   uint64_t done = 0;
   uint64_t written = 0;   // of done: writes actually sent (the rest already matched)
   uint64_t failed = 0;
   std::vector<std::string> errors;  // first few, each names the server and what failed
-  std::string refused;              // the export guard's message, when it refused
+  std::string refused;              // a guard's message, when it refused: the export guard on an
+                                    // export, the pruning guard on an import
   bool ok() const { return errors.empty() && refused.empty(); }
 };
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ws/media_item.h"
@@ -85,6 +86,13 @@ class WriteBatch {
   // invalid input (the store still accepts later batches). Returns the record's id; 0 if the
   // batch failed.
   uint64_t put(Record& record);
+  // Rule 8: forgets what `server` told us about the item behind `key`, one of that server's
+  // backend keys (`<server>/<item id>`, or `<server>/<item id>/E<n>` for a part of a
+  // multi-episode file): the record's metadata of that server goes, and with it the key. The
+  // record stays, with its state and updated_at (the user's history; nothing to export), even
+  // when no server is left in it. Returns the record's id; 0 when `key` names no record whose
+  // `server` metadata has that key (nothing is written then).
+  uint64_t drop_server_item(const std::string& server, const std::string& key);
   void set_last_sync(const std::string& server, SyncDirection direction, int64_t unix_seconds);
   // Outbox of export jobs: key -> encoded job (the job format belongs to the reconciler).
   void outbox_put(const std::string& key, std::string_view value);
@@ -146,6 +154,12 @@ class Store {
   void for_each(const std::function<bool(const Record&)>& visit) const;
   // Ids whose updated_at is newer than `since`, in updated_at order (push mode).
   void for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const;
+  // The backend keys that start with `<server>/` and the record each points to, in key order, in
+  // one read transaction; stop early by returning false. Keys only, no record is decoded. (Server
+  // names may hold a '/': "a" also sees the keys of a server "a/b"; callers that act on a key
+  // check it against the record, see backend_key(const Record&, server).)
+  void for_each_backend_key(const std::string& server,
+                            const std::function<bool(std::string_view key, uint64_t id)>& visit) const;
   int64_t last_sync(const std::string& server, SyncDirection direction) const;
   std::vector<std::pair<std::string, std::string>> outbox() const;
   // Unmatched items of `server` (every server when empty), in server and item id order.
