@@ -1,6 +1,7 @@
 #include "ws/request_run.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 
@@ -284,7 +285,12 @@ void RequestRun::finish_import_server(const std::string& server) {
     ImportPruning::Guard guard;
     guard.share = options_.config.import_prune_guard_share;
     guard.force = request_.force;
+    const auto planning = std::chrono::steady_clock::now();
     prune = imp.pruning.plan(store_, guard);
+    spdlog::debug("{}: {} of the {} items the state holds are no longer listed (checked in {} ms)", server,
+                  prune->gone.size(), prune->known,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - planning)
+                      .count());
     if (!prune->allowed()) {
       s.refused = prune->refused;
       spdlog::warn("{}", prune->refused);
@@ -305,7 +311,7 @@ void RequestRun::finish_import_server(const std::string& server) {
   }
   if (prune && prune->allowed()) {
     for (const auto& g : prune->gone)
-      spdlog::debug("{}: {} '{}' (record {}) is no longer listed: its {} metadata is pruned", server, g.key, g.title,
+      spdlog::trace("{}: {} '{}' (record {}) is no longer listed: its {} metadata is pruned", server, g.key, g.title,
                     g.record_id, server);
   }
   spdlog::info("{}: import {}: {} fetched, {} matched, {} new, {} changed, {} unmatched, {} pruned{}", server,
