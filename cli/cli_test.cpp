@@ -169,6 +169,12 @@ TEST_CASE("usage errors exit 2 and --help exits 0 on every command", "[cli]") {
   SECTION("a bad argument") { CHECK(run({"config:dump", "everything"}).code == 2); }
   SECTION("a bad --output") { CHECK(run({"--output", "xml", "servers:list"}).code == 2); }
   SECTION("a bad --limit") { CHECK(run({"state:list", "--limit", "lots"}).code == 2); }
+  SECTION("an import's --force without -f") {
+    CHECK(run({"state:import", "--force"}).code == 2);
+    auto enqueued = run({"enqueue", "import", "--force"});
+    CHECK(enqueued.code == 2);
+    CHECK_THAT(enqueued.err, Catch::Contains("needs -f"));
+  }
   SECTION("help") {
     auto top = run({"--help"});
     CHECK(top.code == 0);

@@ -197,7 +197,12 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
   add_common(enqueue, *qo);
   enqueue->add_flag("-f,--full", qo->full, "As state:import/state:export -f");
   enqueue->add_flag("--force", qo->force, "As state:export --force, or state:import -f --force");
-  enqueue->callback([&ctx, what, qo] { ctx.action = [&ctx, what, qo] { return run_sync(ctx, *what, *qo, true); }; });
+  enqueue->callback([&ctx, what, qo] {
+    ctx.action = [&ctx, what, qo] {
+      if (*what == "import" && qo->force && !qo->full) return ctx.usage("enqueue import --force needs -f (a full import)");
+      return run_sync(ctx, *what, *qo, true);
+    };
+  });
 
   auto* serve = add_command(app, "serve", "Run the whole stack (reconciler, fetcher, exporter) in this process until Ctrl-C");
   serve->callback([&ctx] { ctx.action = [&ctx] { return run_serve(ctx); }; });
