@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <ctime>
+#include <map>
 #include <set>
 
 #include "fake_process.h"
@@ -281,6 +282,49 @@ TEST_CASE("Jellyfin and Emby refuse an unknown user and list the server's users"
       auto libraries = s.client()->libraries();
       REQUIRE_FALSE(libraries.ok());
       CHECK_THAT(libraries.error().message, Catch::Contains("no user id configured"));
+    }
+  }
+}
+
+TEST_CASE("fetch_items reads many items in batches, past the page cap, and leaves out removed ones",
+          "[backend_client]") {
+  for (const std::string type : {"plex", "jellyfin", "emby"}) {
+    DYNAMIC_SECTION(type) {
+      // 60 movies: more than one batch of ids; --page-max 7: an answer shorter than asked.
+      auto s = start(type, {"--movies", "60", "--shows", "1", "--seasons", "1", "--episodes", "3", "--page-max", "7",
+                            "--state-seed", "4", "--watched", "50"});
+      auto client = s.client();
+      std::vector<std::string> ids;
+      std::map<std::string, bool> truth;
+      for (const auto& item : s.fake.get_json("/__fake/items")) {
+        ids.push_back(item.at("id").get<std::string>());
+        truth[ids.back()] = item.at("watched").get<bool>();
+      }
+      REQUIRE(ids.size() > BackendClient::kItemsPerRead);
+      const std::string removed = ids[3];
+      REQUIRE(s.fake.post_json("/__fake/act", {{"item", removed}, {"action", "remove"}}).value("removed", false));
+      ids.push_back(ids[5]);  // asked twice, answered once
+      ids.push_back("999999999");  // never there
+
+      const int64_t before = client->stats().requests;
+      auto items = client->fetch_items(ids);
+      INFO((items ? "" : items.error().message));
+      REQUIRE(items.ok());
+      std::set<std::string> seen;
+      for (const auto& item : *items) {
+        CHECK(seen.insert(item.item_id).second);
+        REQUIRE(truth.count(item.item_id) == 1);
+        CHECK(item.watched == truth.at(item.item_id));
+      }
+      CHECK(seen.size() == truth.size() - 1);
+      CHECK(seen.count(removed) == 0);
+      // Batched: far fewer requests than items (a page cap of 7 costs a request per 7 on
+      // Jellyfin and Emby, one per batch on Plex, plus series reads).
+      CHECK(client->stats().requests - before < static_cast<int64_t>(truth.size() / 2));
+
+      auto none = client->fetch_items({removed});
+      REQUIRE(none.ok());
+      CHECK(none->empty());
     }
   }
 }

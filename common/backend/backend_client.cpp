@@ -1,6 +1,8 @@
 #include "ws/backend_client.h"
 
+#include <algorithm>
 #include <cctype>
+#include <set>
 #include <stdexcept>
 
 #include "client_util.h"
@@ -103,6 +105,17 @@ Result<ItemPage> fill_page(int64_t start, int64_t size, const ChunkFetcher& chun
 
 Error config_error(const ServerConfig& server, std::string what) {
   return make_error(ErrorKind::invalid_input, server.name + ": " + std::move(what));
+}
+
+std::vector<std::vector<std::string>> id_batches(const std::vector<std::string>& ids, size_t per_batch) {
+  std::vector<std::vector<std::string>> batches;
+  std::set<std::string> seen;
+  for (const auto& id : ids) {
+    if (id.empty() || !seen.insert(id).second) continue;
+    if (batches.empty() || batches.back().size() >= std::max<size_t>(1, per_batch)) batches.emplace_back();
+    batches.back().push_back(id);
+  }
+  return batches;
 }
 
 }  // namespace backend_detail

@@ -44,6 +44,9 @@ struct Chunk {
 using ChunkFetcher = std::function<Result<Chunk>(int64_t start, int64_t size)>;
 Result<ItemPage> fill_page(int64_t start, int64_t size, const ChunkFetcher& chunk);
 
+// `ids` without empty and repeated ones, cut into batches of at most `per_batch` (fetch_items).
+std::vector<std::vector<std::string>> id_batches(const std::vector<std::string>& ids, size_t per_batch);
+
 // An error for a call that needs something the config does not have.
 Error config_error(const ServerConfig& server, std::string what);
 

@@ -34,6 +34,17 @@ std::string EmbyClient::item_target(const std::string& item_id) const {
   return "/Users/" + url_encode(server().user) + "/Items/" + url_encode(item_id);
 }
 
+std::string EmbyClient::items_by_id_target(const std::string& ids, int64_t start) const {
+  return "/Users/" + url_encode(server().user) + "/Items" +
+         Query()
+             .add("Ids", ids)
+             .add("Fields", kMediaBrowserFields)
+             .add("EnableUserData", "true")
+             .add("EnableImages", "false")
+             .add("StartIndex", start)
+             .str();
+}
+
 HttpRequest EmbyClient::played_request(const std::string& item_id, std::optional<int64_t> played_at) const {
   std::string target = "/Users/" + url_encode(server().user) + "/PlayedItems/" + url_encode(item_id);
   if (played_at) target += Query().add("DatePlayed", iso_time::format_compact(*played_at)).str();

@@ -52,6 +52,17 @@ std::string JellyfinClient::item_target(const std::string& item_id) const {
   return "/Items/" + url_encode(item_id) + Query().add("userId", server().user).str();
 }
 
+std::string JellyfinClient::items_by_id_target(const std::string& ids, int64_t start) const {
+  return "/Items" + Query()
+                        .add("userId", server().user)
+                        .add("ids", ids)
+                        .add("fields", kMediaBrowserFields)
+                        .add("enableUserData", "true")
+                        .add("enableImages", "false")
+                        .add("startIndex", start)
+                        .str();
+}
+
 HttpRequest JellyfinClient::played_request(const std::string& item_id, std::optional<int64_t> played_at) const {
   Query query;
   query.add("userId", server().user);

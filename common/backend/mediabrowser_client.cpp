@@ -177,6 +177,27 @@ Result<MediaItem> MediaBrowserClient::fetch_item(const std::string& item_id) {
   return std::move(one.front());
 }
 
+Result<std::vector<MediaItem>> MediaBrowserClient::fetch_items(const std::vector<std::string>& item_ids) {
+  if (auto r = require_user(); !r) return r.error();
+  std::vector<MediaItem> items;
+  for (const auto& batch : backend_detail::id_batches(item_ids, kItemsPerRead)) {
+    std::string ids;
+    for (const auto& id : batch) ids += (ids.empty() ? "" : ",") + id;
+    // A server may answer a page of them (a page limit of its own): ask on from where it ended.
+    for (int64_t start = 0; start < static_cast<int64_t>(batch.size());) {
+      auto body = http_->get_json(items_by_id_target(ids, start));
+      if (!body) return body.error();
+      const auto& list = mediabrowser_items_list(*body);
+      for (const auto& entry : list)
+        if (auto item = parse_mediabrowser_item(entry, server_.name)) items.push_back(std::move(*item));
+      start += static_cast<int64_t>(list.size());
+      if (list.empty() || start >= lenient::get_int(*body, "TotalRecordCount").value_or(0)) break;
+    }
+  }
+  if (auto r = resolve_series(items, ""); !r) return r.error();
+  return items;
+}
+
 Result<Ok> MediaBrowserClient::write(HttpRequest request) {
   if (auto r = require_user(); !r) return r.error();
   auto response = http_->send(std::move(request));

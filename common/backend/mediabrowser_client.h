@@ -18,6 +18,7 @@ class MediaBrowserClient : public BackendClient {
   Result<int64_t> count_items(const Library& library) override;
   Result<ItemPage> fetch_page(const Library& library, int64_t start, int64_t size) override;
   Result<MediaItem> fetch_item(const std::string& item_id) override;
+  Result<std::vector<MediaItem>> fetch_items(const std::vector<std::string>& item_ids) override;
   Result<Ok> mark_played(const MediaItem& item, int64_t played_at) override;
   Result<Ok> mark_unplayed(const MediaItem& item) override;
   Result<Ok> set_progress(const MediaItem& item, int64_t position_ms) override;
@@ -35,6 +36,9 @@ class MediaBrowserClient : public BackendClient {
                                    int64_t size) const = 0;
   // One item, as the user sees it (with UserData and ProviderIds).
   virtual std::string item_target(const std::string& item_id) const = 0;
+  // The items with these ids (comma-separated, already encoded), as the user sees them, from
+  // `start`.
+  virtual std::string items_by_id_target(const std::string& ids, int64_t start) const = 0;
   // Mark played (with the date) or, without a date, unplayed.
   virtual HttpRequest played_request(const std::string& item_id, std::optional<int64_t> played_at) const = 0;
   virtual HttpRequest progress_request(const std::string& item_id, int64_t position_ms) const = 0;

@@ -213,6 +213,23 @@ Result<MediaItem> PlexClient::fetch_item(const std::string& item_id) {
   return std::move(one.front());
 }
 
+Result<std::vector<MediaItem>> PlexClient::fetch_items(const std::vector<std::string>& item_ids) {
+  std::vector<MediaItem> items;
+  for (const auto& batch : backend_detail::id_batches(item_ids, kItemsPerRead)) {
+    std::string keys;
+    for (const auto& id : batch) keys += (keys.empty() ? "" : ",") + url_encode(id);
+    auto body = http_->get_json("/library/metadata/" + keys);
+    if (!body) {
+      if (body.error().kind == ErrorKind::not_found) continue;  // none of them is there any more
+      return body.error();
+    }
+    for (const auto& entry : plex_metadata_list(*body))
+      if (auto item = parse_plex_item(entry, server_.name)) items.push_back(std::move(*item));
+  }
+  if (auto r = resolve_series(items, ""); !r) return r.error();
+  return items;
+}
+
 Result<Ok> PlexClient::write(const std::string& target) {
   auto response = http_->send(HttpRequest{"GET", target, {}, {}});
   if (!response) return response.error();

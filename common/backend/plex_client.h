@@ -16,6 +16,7 @@ class PlexClient final : public BackendClient {
   Result<int64_t> count_items(const Library& library) override;
   Result<ItemPage> fetch_page(const Library& library, int64_t start, int64_t size) override;
   Result<MediaItem> fetch_item(const std::string& item_id) override;
+  Result<std::vector<MediaItem>> fetch_items(const std::vector<std::string>& item_ids) override;
   Result<Ok> mark_played(const MediaItem& item, int64_t played_at) override;
   Result<Ok> mark_unplayed(const MediaItem& item) override;
   Result<Ok> set_progress(const MediaItem& item, int64_t position_ms) override;

@@ -65,6 +65,10 @@ struct BackendOptions {
 
 class BackendClient {
  public:
+  // Ids asked in one request by fetch_items: long enough to save requests, short enough that
+  // the URL stays far below the 8 KiB servers and proxies accept (Jellyfin ids are 32 digits).
+  static constexpr size_t kItemsPerRead = 50;
+
   virtual ~BackendClient() = default;
 
   // The server's id, name and version. Also proves the token works, and on Jellyfin/Emby that the
@@ -86,6 +90,13 @@ class BackendClient {
 
   // One item by the server's id (library_id may be empty on Jellyfin/Emby).
   virtual Result<MediaItem> fetch_item(const std::string& item_id) = 0;
+
+  // Several items by the server's ids, as the server reports them now, read in batches of
+  // kItemsPerRead (Plex `/library/metadata/1,2,3`, Jellyfin/Emby `Ids=a,b,c`): what an exporter
+  // reads before and after its writes (DESIGN §5 "After a write"). An id the server does not
+  // list (removed, never there) is missing from the answer, never an error; repeated ids are
+  // asked once. Order of the answer: the server's. library_id may be empty on Jellyfin/Emby.
+  virtual Result<std::vector<MediaItem>> fetch_items(const std::vector<std::string>& item_ids) = 0;
 
   // Marks played. `played_at` (unix seconds) is sent where the server accepts a date (Jellyfin,
   // Emby); Plex always records "now".
