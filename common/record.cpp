@@ -26,6 +26,8 @@ void to_json(nlohmann::json& j, const ServerMeta& m) {
   put(j, "title", m.title);
   put(j, "episode_title", m.episode_title);
   put(j, "episode_end", m.episode_end, -1);
+  put(j, "ignored_writes", m.ignored_writes);
+  put(j, "ignored_watched", m.ignored_watched);
 }
 
 void from_json(const nlohmann::json& j, ServerMeta& m) {
@@ -42,6 +44,8 @@ void from_json(const nlohmann::json& j, ServerMeta& m) {
   get(j, "title", m.title);
   get(j, "episode_title", m.episode_title);
   get(j, "episode_end", m.episode_end);
+  get(j, "ignored_writes", m.ignored_writes);
+  get(j, "ignored_watched", m.ignored_watched);
 }
 
 void to_json(nlohmann::json& j, const Progress& p) {

@@ -20,6 +20,9 @@ ws::Record sample_record() {
   r.parent = {{"tvdb", "121361"}, {"imdb", "tt0944947"}};
   r.progress = {60000, "my_jellyfin", 1700000100};
   r.metadata["my_plex"] = ws::ServerMeta{"1234", "1200", "2", true, 1700000000, 1600000000, 0, "/tv/a.mkv", "GoT", "ep"};
+  r.metadata["my_emby"].item_id = "88";
+  r.metadata["my_emby"].ignored_writes = 2;
+  r.metadata["my_emby"].ignored_watched = false;
   r.created_at = 1690000000;
   r.updated_at = 1700000200;
   return r;
@@ -56,4 +59,18 @@ TEST_CASE("a media item round-trips through JSON and rejects unknown types", "[r
   CHECK(j.get<ws::MediaItem>() == item);
   j["type"] = "song";
   CHECK_THROWS_WITH(j.get<ws::MediaItem>(), Catch::Contains("'song'"));
+}
+
+TEST_CASE("writes are given up only after max_ignored ignored ones while the server still shows the same flag",
+          "[record]") {
+  ws::ServerMeta m;
+  m.watched = false;
+  m.ignored_watched = false;
+  m.ignored_writes = 2;
+  CHECK_FALSE(m.writes_given_up(3));
+  m.ignored_writes = 3;
+  CHECK(m.writes_given_up(3));
+  CHECK_FALSE(m.writes_given_up(0));  // 0: never give up
+  m.watched = true;                   // the server's own state changed since
+  CHECK_FALSE(m.writes_given_up(3));
 }

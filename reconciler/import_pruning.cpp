@@ -49,7 +49,7 @@ ImportPruning::Plan ImportPruning::plan(const Store& store, const Guard& guard) 
 uint64_t ImportPruning::apply(WriteBatch& batch, const Plan& plan) {
   if (!plan.allowed()) return 0;
   uint64_t dropped = 0;
-  for (const auto& g : plan.gone) dropped += batch.drop_server_item(plan.server, g.key) != 0 ? 1 : 0;
+  for (const auto& g : plan.gone) dropped += batch.drop_server_key(plan.server, g.key) != 0 ? 1 : 0;
   return dropped;
 }
 

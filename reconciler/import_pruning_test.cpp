@@ -253,9 +253,9 @@ TEST_CASE("dropping a server's item is a no-op for a key that is not that server
   auto store = testutil::open_writer(dir.db());
   import(*store, {movie_on("plex", "p1", 1)});
   auto batch = store->begin_write();
-  CHECK(batch.drop_server_item("plex", "plex/unknown") == 0);
-  CHECK(batch.drop_server_item("jelly", "plex/p1") == 0);
-  CHECK(batch.drop_server_item("plex", "plex/p1") != 0);
+  CHECK(batch.drop_server_key("plex", "plex/unknown") == 0);
+  CHECK(batch.drop_server_key("jelly", "plex/p1") == 0);
+  CHECK(batch.drop_server_key("plex", "plex/p1") != 0);
   REQUIRE(batch.commit().ok());
   CHECK_FALSE(by_backend_id(*store, "plex", "p1"));
 }

@@ -158,27 +158,28 @@ std::vector<Record> Store::find_by_guid(const std::string& source, const std::st
 void Store::for_each(const std::function<bool(const Record&)>& visit) const {
   if (!impl_->env) return;
   auto txn = read_txn(*impl_->env);
-  auto cursor = lmdb::cursor::open(txn, impl_->env->state);
-  lmdb::val key, value;
-  for (bool more = cursor.get(key, value, MDB_FIRST); more; more = cursor.get(key, value, MDB_NEXT)) {
-    if (key.size() != 8) continue;
-    auto record = store_ops::get_record(txn, *impl_->env, store_ops::from_be64({key.data(), key.size()}));
-    if (record && !visit(*record)) break;
-  }
+  store_ops::for_each_record(txn, *impl_->env, visit);
 }
 
 void Store::for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const {
-  if (since == INT64_MAX || !impl_->env) return;
+  if (!impl_->env) return;
   auto txn = read_txn(*impl_->env);
-  auto cursor = lmdb::cursor::open(txn, impl_->env->changes);
-  std::string start = store_ops::change_key(since + 1, 0);
-  lmdb::val key(start), value;
-  for (bool more = cursor.get(key, value, MDB_SET_RANGE); more; more = cursor.get(key, value, MDB_NEXT)) {
-    if (key.size() != 16) continue;
-    uint64_t id = store_ops::from_be64({key.data() + 8, 8});
-    auto record = store_ops::get_record(txn, *impl_->env, id);
-    if (record && !visit(*record)) break;
-  }
+  store_ops::for_each_changed(txn, *impl_->env, since, visit);
+}
+
+std::vector<Record> Store::records_of_item(const std::string& server, const std::string& item_id) const {
+  if (!impl_->env) return {};
+  auto txn = read_txn(*impl_->env);
+  return store_ops::records_of_item(txn, *impl_->env, server, item_id);
+}
+
+uint64_t Store::unmarks_written(const std::string& server, int64_t since) const {
+  if (!impl_->env) return 0;
+  auto txn = read_txn(*impl_->env);
+  uint64_t total = 0;
+  for (const auto& [at, count] : store_ops::read_unmarks(txn, *impl_->env, server))
+    if (at >= since) total += count;
+  return total;
 }
 
 void Store::for_each_backend_key(const std::string& server,

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "ws/match_keys.h"
@@ -135,6 +136,71 @@ int64_t meta_get_int(MDB_txn* txn, const StoreEnv& env, const std::string& key, 
 void meta_put(MDB_txn* txn, const StoreEnv& env, const std::string& key, const std::string& value) {
   lmdb::val k(key), v(value);
   lmdb::dbi_put(txn, env.meta, k, v, 0);
+}
+
+void for_each_record(MDB_txn* txn, const StoreEnv& env, const std::function<bool(const Record&)>& visit) {
+  auto cursor = lmdb::cursor::open(txn, env.state);
+  lmdb::val key, value;
+  for (bool more = cursor.get(key, value, MDB_FIRST); more; more = cursor.get(key, value, MDB_NEXT)) {
+    if (key.size() != 8) continue;
+    auto record = get_record(txn, env, from_be64({key.data(), key.size()}));
+    if (record && !visit(*record)) break;
+  }
+}
+
+void for_each_changed(MDB_txn* txn, const StoreEnv& env, int64_t since, const std::function<bool(const Record&)>& visit) {
+  if (since == INT64_MAX) return;
+  auto cursor = lmdb::cursor::open(txn, env.changes);
+  std::string start = change_key(since + 1, 0);
+  lmdb::val key(start), value;
+  for (bool more = cursor.get(key, value, MDB_SET_RANGE); more; more = cursor.get(key, value, MDB_NEXT)) {
+    if (key.size() != 16) continue;
+    uint64_t id = from_be64({key.data() + 8, 8});
+    auto record = get_record(txn, env, id);
+    if (record && !visit(*record)) break;
+  }
+}
+
+std::vector<Record> records_of_item(MDB_txn* txn, const StoreEnv& env, const std::string& server,
+                                    const std::string& item_id) {
+  std::vector<Record> records;
+  const std::string whole = backend_key(server, item_id);
+  if (whole.empty() || !indexable(env, whole + "/E")) return records;
+  std::vector<uint64_t> ids;
+  if (auto id = lookup(txn, env.backend_ids, whole)) ids.push_back(*id);
+  // The parts of a multi-episode file: `<server>/<item id>/E<n>`, next to each other in key order.
+  const std::string prefix = whole + "/E";
+  auto cursor = lmdb::cursor::open(txn, env.backend_ids);
+  lmdb::val key(prefix), value;
+  for (bool more = cursor.get(key, value, MDB_SET_RANGE); more; more = cursor.get(key, value, MDB_NEXT)) {
+    if (std::string_view(key.data(), key.size()).substr(0, prefix.size()) != prefix) break;
+    if (value.size() != 8) continue;
+    const uint64_t id = from_be64({value.data(), value.size()});
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  for (uint64_t id : ids)
+    if (auto record = get_record(txn, env, id)) records.push_back(std::move(*record));
+  std::stable_sort(records.begin(), records.end(),
+                   [](const Record& a, const Record& b) { return a.episode < b.episode; });
+  return records;
+}
+
+std::string unmarks_key(const std::string& server) { return "guard/unmarks/" + server; }
+
+std::vector<std::pair<int64_t, uint64_t>> read_unmarks(MDB_txn* txn, const StoreEnv& env, const std::string& server) {
+  std::vector<std::pair<int64_t, uint64_t>> entries;
+  auto text = meta_get(txn, env, unmarks_key(server));
+  if (!text) return entries;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_array()) {
+    spdlog::warn("state store '{}': the export guard's log for '{}' is unreadable; it starts anew", env.dir.string(),
+                 server);
+    return entries;
+  }
+  for (const auto& e : j)
+    if (e.is_array() && e.size() == 2 && e[0].is_number_integer() && e[1].is_number_unsigned())
+      entries.emplace_back(e[0].get<int64_t>(), e[1].get<uint64_t>());
+  return entries;
 }
 
 uint64_t put_record(MDB_txn* txn, const StoreEnv& env, const Record& record) {

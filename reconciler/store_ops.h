@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <utility>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -30,6 +33,18 @@ std::optional<Record> find_record(MDB_txn* txn, const StoreEnv& env, const Media
 std::optional<std::string> meta_get(MDB_txn* txn, const StoreEnv& env, const std::string& key);
 int64_t meta_get_int(MDB_txn* txn, const StoreEnv& env, const std::string& key, int64_t fallback);
 void meta_put(MDB_txn* txn, const StoreEnv& env, const std::string& key, const std::string& value);
+
+// Every record in id order / changed after `since` in updated_at order; `visit` returns false
+// to stop. Undecodable records are skipped (get_record logs them).
+void for_each_record(MDB_txn* txn, const StoreEnv& env, const std::function<bool(const Record&)>& visit);
+void for_each_changed(MDB_txn* txn, const StoreEnv& env, int64_t since, const std::function<bool(const Record&)>& visit);
+// The records a server item's backend keys name (RecordSource::records_of_item).
+std::vector<Record> records_of_item(MDB_txn* txn, const StoreEnv& env, const std::string& server,
+                                    const std::string& item_id);
+
+// The export guard's log of unmarks written to a server: (unix second, count), oldest first.
+std::string unmarks_key(const std::string& server);
+std::vector<std::pair<int64_t, uint64_t>> read_unmarks(MDB_txn* txn, const StoreEnv& env, const std::string& server);
 
 // Writes `record` (whose id is already assigned) with its pointers, backend ids and changes
 // entry; drops the keys its previous version owned and no longer has. A key owned by another

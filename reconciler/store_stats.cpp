@@ -7,7 +7,7 @@
 
 namespace ws {
 
-StoreStats Store::stats() const {
+StoreStats Store::stats(int max_ignored) const {
   StoreStats stats;
   if (!impl_->env) return stats;
   const auto& env = *impl_->env;
@@ -22,7 +22,14 @@ StoreStats Store::stats() const {
     ++stats.records;
     ++(record->type == MediaType::movie ? stats.movies : stats.episodes);
     if (record->watched) ++stats.watched;
-    for (const auto& [server, meta] : record->metadata) ++stats.per_server[server];
+    for (const auto& [server, meta] : record->metadata) {
+      ++stats.per_server[server];
+      if (meta.ignored_writes > 0 && meta.watched == meta.ignored_watched) {
+        auto& ignored = stats.ignored_writes[server];
+        ++ignored.items;
+        if (meta.writes_given_up(max_ignored)) ++ignored.given_up;
+      }
+    }
   }
   cursor.close();
 

@@ -128,7 +128,7 @@ uint64_t WriteBatch::put(Record& record) {
   });
 }
 
-uint64_t WriteBatch::drop_server_item(const std::string& server, const std::string& key) {
+uint64_t WriteBatch::drop_server_key(const std::string& server, const std::string& key) {
   if (!impl_->txn) return 0;
   return guarded(*impl_, [&]() -> uint64_t {
     const auto& env = *impl_->store->env;
@@ -191,6 +191,64 @@ void WriteBatch::unmatched_clear(const std::string& server) {
       if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_cursor_del", rc);
     }
     return 0;
+  });
+}
+
+uint64_t WriteBatch::drop_server_item(const std::string& server, const std::string& item_id) {
+  return guarded(*impl_, [&]() -> uint64_t {
+    const auto& env = *impl_->store->env;
+    uint64_t dropped = 0;
+    for (auto& record : store_ops::records_of_item(impl_->txn, env, server, item_id)) {
+      auto it = record.metadata.find(server);
+      if (it == record.metadata.end() || it->second.item_id != item_id) continue;
+      record.metadata.erase(it);
+      impl_->new_conflicts += store_ops::put_record(impl_->txn, env, record);  // releases its keys
+      ++dropped;
+    }
+    return dropped;
+  });
+}
+
+void WriteBatch::add_unmarks_written(const std::string& server, int64_t at, uint64_t count, int64_t forget_before) {
+  guarded(*impl_, [&]() -> int {
+    const auto& env = *impl_->store->env;
+    auto entries = store_ops::read_unmarks(impl_->txn, env, server);
+    nlohmann::json kept = nlohmann::json::array();
+    bool merged = false;
+    for (auto& [when, n] : entries) {
+      if (when < forget_before) continue;
+      if (when == at) {
+        n += count;
+        merged = true;
+      }
+      kept.push_back({when, n});
+    }
+    if (!merged && count > 0 && at >= forget_before) kept.push_back({at, count});
+    store_ops::meta_put(impl_->txn, env, store_ops::unmarks_key(server), kept.dump());
+    return 0;
+  });
+}
+
+void WriteBatch::for_each(const std::function<bool(const Record&)>& visit) const {
+  if (!impl_->txn || impl_->error) return;
+  guarded(*impl_, [&]() -> int {
+    store_ops::for_each_record(impl_->txn, *impl_->store->env, visit);
+    return 0;
+  });
+}
+
+void WriteBatch::for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const {
+  if (!impl_->txn || impl_->error) return;
+  guarded(*impl_, [&]() -> int {
+    store_ops::for_each_changed(impl_->txn, *impl_->store->env, since, visit);
+    return 0;
+  });
+}
+
+std::vector<Record> WriteBatch::records_of_item(const std::string& server, const std::string& item_id) const {
+  if (!impl_->txn || impl_->error) return {};
+  return guarded(*impl_, [&]() -> std::vector<Record> {
+    return store_ops::records_of_item(impl_->txn, *impl_->store->env, server, item_id);
   });
 }
 

@@ -28,6 +28,18 @@ struct ServerMeta {
   // item's last episode (MediaItem::episode_end), else -1. Its backend key is then
   // `<server>/<item id>/E<record episode>`, so each part maps to its own record (match_keys.h).
   int episode_end = -1;
+  // Writes of the state the server answered as done but did not keep (the read-back after the
+  // export disagreed, DESIGN §5 "After a write"), in a row, and the watched flag it kept showing.
+  // A server that keeps ignoring them gets no more plans for the item (export.max_ignored) until
+  // its own state for it changes (an import reporting another flag) or `state:export -f`.
+  int ignored_writes = 0;
+  bool ignored_watched = false;
+
+  // Whether planning has given up writing the state to this item: `max_ignored` writes were
+  // ignored in a row and the server still shows the flag it kept.
+  bool writes_given_up(int max_ignored) const {
+    return max_ignored > 0 && ignored_writes >= max_ignored && watched == ignored_watched;
+  }
 
   bool operator==(const ServerMeta&) const = default;
 };

@@ -43,6 +43,12 @@ struct LastSync {
   int64_t export_ = 0;
 };
 
+// Writes of the state one server answered as done but did not keep (ServerMeta::ignored_writes).
+struct IgnoredWrites {
+  uint64_t items = 0;     // records whose last write there was ignored, the server unchanged since
+  uint64_t given_up = 0;  // of those, ones no longer planned (export.max_ignored reached)
+};
+
 struct StoreStats {
   uint64_t records = 0;
   uint64_t movies = 0;
@@ -56,6 +62,7 @@ struct StoreStats {
   uint64_t pointer_conflicts = 0;
   std::map<std::string, uint64_t> per_server;  // records that carry metadata of that server
   std::map<std::string, LastSync> last_sync;   // per server with a stored lastSync
+  std::map<std::string, IgnoredWrites> ignored_writes;  // per server that ignored any
   uint64_t file_bytes = 0;                     // size of data.mdb on disk
   uint64_t map_bytes = 0;                      // address space reserved (the file's ceiling)
   int schema_version = 0;
@@ -63,14 +70,30 @@ struct StoreStats {
 
 class Store;
 
+// What export planning reads (export_plan.h): the records as one view sees them. A Store answers
+// from what is committed (each call its own read transaction); an open WriteBatch answers with
+// its own uncommitted writes included, so a dry run can plan over what it applied and then
+// abort (the plan is the one the real run would make).
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // Every record in id order; stop early by returning false.
+  virtual void for_each(const std::function<bool(const Record&)>& visit) const = 0;
+  // Records whose updated_at is newer than `since`, in updated_at order (push mode).
+  virtual void for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const = 0;
+  // The records of one item of a server, found by its backend keys: the one `<server>/<item id>`
+  // names, and for a multi-episode file every part (`<server>/<item id>/E<n>`), in episode order.
+  virtual std::vector<Record> records_of_item(const std::string& server, const std::string& item_id) const = 0;
+};
+
 // One write transaction: many puts, one commit (DESIGN §4: a batch per transaction). Not
 // committed = aborted when destroyed. After a failed commit the store refuses further writes.
 // Expected failures (the map is full, the disk fails, the store refuses writes) do not throw:
 // the batch remembers the first one, skips every later operation, and commit() returns it.
 // REQUIRES: the Store outlives the batch; one batch per Store at a time (a second one fails).
-class WriteBatch {
+class WriteBatch : public RecordSource {
  public:
-  ~WriteBatch();
+  ~WriteBatch() override;
   WriteBatch(WriteBatch&&) noexcept;
   WriteBatch& operator=(WriteBatch&&) noexcept;
 
@@ -92,7 +115,7 @@ class WriteBatch {
   // record stays, with its state and updated_at (the user's history; nothing to export), even
   // when no server is left in it. Returns the record's id; 0 when `key` names no record whose
   // `server` metadata has that key (nothing is written then).
-  uint64_t drop_server_item(const std::string& server, const std::string& key);
+  uint64_t drop_server_key(const std::string& server, const std::string& key);
   void set_last_sync(const std::string& server, SyncDirection direction, int64_t unix_seconds);
   // Outbox of export jobs: key -> encoded job (the job format belongs to the reconciler).
   void outbox_put(const std::string& key, std::string_view value);
@@ -102,6 +125,20 @@ class WriteBatch {
   void unmatched_put(const std::string& server, const std::string& item_id, const std::string& reason,
                      const MediaItem& item);
   void unmatched_clear(const std::string& server);
+  // Rule 8: the server no longer has this item (an export found it gone, or a full import did
+  // not list it). Removes that server's metadata, and so its `<server>/<item id>[/E<n>]` keys,
+  // from every record of the item (every part of a multi-episode file); their state stays.
+  // Returns how many records lost it.
+  uint64_t drop_server_item(const std::string& server, const std::string& item_id);
+  // The export guard's memory (export_guard.h): `count` unmarks written to `server` at `at`;
+  // entries from before `forget_before` are dropped on the way.
+  void add_unmarks_written(const std::string& server, int64_t at, uint64_t count, int64_t forget_before);
+
+  // RecordSource over this batch's transaction (its own writes included). After a failure they
+  // visit nothing.
+  void for_each(const std::function<bool(const Record&)>& visit) const override;
+  void for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const override;
+  std::vector<Record> records_of_item(const std::string& server, const std::string& item_id) const override;
 
   // Makes every write of the batch durable at once, or none of them.
   Result<Ok> commit();
@@ -116,7 +153,7 @@ class WriteBatch {
   std::unique_ptr<Impl> impl_;
 };
 
-class Store {
+class Store : public RecordSource {
  public:
   struct Options {
     std::filesystem::path dir;             // <data>/db
@@ -131,7 +168,7 @@ class Store {
   // Creates the folder and databases when absent (not when read_only). Refuses: a schema version
   // other than kStoreSchemaVersion, a second writer, a missing store opened read-only.
   static Result<std::unique_ptr<Store>> open(const Options& options);
-  ~Store();
+  ~Store() override;
 
   WriteBatch begin_write();  // REQUIRES: not read_only
 
@@ -150,10 +187,12 @@ class Store {
   std::optional<Record> find(const MediaItem& item) const;
   // By an external id as `state:show` takes it (source, value); movies and episodes.
   std::vector<Record> find_by_guid(const std::string& source, const std::string& value) const;
-  // Every record in id order; stop early by returning false.
-  void for_each(const std::function<bool(const Record&)>& visit) const;
-  // Ids whose updated_at is newer than `since`, in updated_at order (push mode).
-  void for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const;
+  // RecordSource, each call in its own read transaction.
+  void for_each(const std::function<bool(const Record&)>& visit) const override;
+  void for_each_changed_since(int64_t since, const std::function<bool(const Record&)>& visit) const override;
+  std::vector<Record> records_of_item(const std::string& server, const std::string& item_id) const override;
+  // Unmarks written to `server` at or after `since` (WriteBatch::add_unmarks_written).
+  uint64_t unmarks_written(const std::string& server, int64_t since) const;
   // The backend keys that start with `<server>/` and the record each points to, in key order, in
   // one read transaction; stop early by returning false. Keys only, no record is decoded. (Server
   // names may hold a '/': "a" also sees the keys of a server "a/b"; callers that act on a key
@@ -166,7 +205,8 @@ class Store {
   void for_each_unmatched(const std::string& server,
                           const std::function<bool(const std::string& server, const std::string& reason,
                                                    const MediaItem& item)>& visit) const;
-  StoreStats stats() const;
+  // `max_ignored` is export.max_ignored: when an item's ignored writes count as given up.
+  StoreStats stats(int max_ignored = 3) const;
   const std::filesystem::path& dir() const;
 
   struct Impl;  // internal to the store (reconciler/store_impl.h)
