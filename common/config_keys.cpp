@@ -180,6 +180,13 @@ std::vector<KeySpec> build() {
       {doc("export.guard", "0.1", "0..1 (or 0%..100%)",
            "refuse an export plan that unmarks more than this share of a server's played items"),
        share(&AppConfig::export_guard_share)},
+      {doc("export.guard_window", "24h", "1m..30d",
+           "the export guard counts the unmarks written to a server within this window with the planned ones"),
+       seconds_in(minutes(1), hours(24 * 30), &AppConfig::export_guard_window_s)},
+      {doc("export.max_ignored", std::to_string(d.export_max_ignored), "1..100",
+           "a write a server answers as done but ignores is retried at the next exports this many times in all, "
+           "then reported and no longer planned"),
+       int_in(1, 100, &AppConfig::export_max_ignored)},
       {doc("import.prune_guard", "0.1", "0..1 (or 0%..100%)",
            "refuse to prune (an import finding items gone) more than this share of a server's items"),
        share(&AppConfig::import_prune_guard_share)},
@@ -248,6 +255,10 @@ std::string env_name(std::string_view key) {
   return out;
 }
 
+}  // namespace ws::config_keys
+
+namespace ws {
+
 std::string format_duration(std::chrono::seconds value) {
   const int64_t s = value.count();
   if (s != 0 && s % 86400 == 0) return std::to_string(s / 86400) + "d";
@@ -255,10 +266,6 @@ std::string format_duration(std::chrono::seconds value) {
   if (s != 0 && s % 60 == 0) return std::to_string(s / 60) + "m";
   return std::to_string(s) + "s";
 }
-
-}  // namespace ws::config_keys
-
-namespace ws {
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   const std::string t = ascii_lower(trim(text));

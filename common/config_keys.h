@@ -26,7 +26,7 @@ bool is_section(std::string_view key);
 
 // "WS_" + the key in uppercase with dots as underscores.
 std::string env_name(std::string_view key);
-std::string format_duration(std::chrono::seconds value);
+using ws::format_duration;
 
 // The seed's key that is read and ignored (LMDB makes its choice unnecessary).
 inline constexpr std::string_view kIgnoredMapperType = "mapper.import.type";

@@ -62,6 +62,8 @@ export:
   every: 0
   concurrency: 4                    # concurrent write requests per server
   guard: 0.1                        # refuse plans unmarking more than 10% of a server's played items
+  guard_window: 24h                 # ... counting the unmarks written there within this window
+  max_ignored: 3                    # writes a server ignores are retried this often, then reported
 page_size: 500                      # items per page asked of a server
 progress:
   min_delta: 5s                     # a resume position must move more than this

@@ -70,7 +70,9 @@ struct AppConfig {
   int progress_min_delta_s = 5;          // rule 5: a move of more than this counts
   int progress_rewatch_threshold_s = 180;  // rule 5: progress on a played item kept past this
   int multi_episode_max = 5;             // rule 6
-  double export_guard_share = 0.10;      // refuse plans unmarking more than this share
+  double export_guard_share = 0.10;      // refuse plans unmarking more than this share...
+  int export_guard_window_s = 86'400;    // ...of the unmarks written within this window
+  int export_max_ignored = 3;            // a write the server ignored this often is not planned again
   double import_prune_guard_share = 0.10;  // refuse prunes (rule 8) of more than this share of a server's items
   std::string log_level = "info";        // trace|debug|info|warn|error
   std::string log_format = "text";       // text|json
@@ -130,6 +132,8 @@ std::vector<std::string> secrets_of(const AppConfig& config);
 
 // "30" (seconds), "30s", "15m", "1h", "2d", or a sum like "1h30m"; nullopt when malformed.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+// The largest whole unit that fits: "2d", "24h" is "1d", "90m", "45s" (messages and docs).
+std::string format_duration(std::chrono::seconds value);
 
 // One config.yaml key, its WS_* variable, default and allowed range: docs/configuration.md
 // lists exactly these (a test checks it).
