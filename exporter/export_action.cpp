@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "ws/message_fields.h"
+#include "ws/protocol.h"
 
 namespace ws {
 
@@ -25,6 +26,8 @@ Result<ExportAction> parse_export_action(const nlohmann::json& entry) {
   action.played_at = fields.integer_or("played_at", 0, INT64_MIN, INT64_MAX);
   action.progress_ms = fields.integer_or("progress_ms", 0, INT64_MIN, INT64_MAX);
   if (action.progress_ms < 0) fields.invalid("progress_ms", "is negative");
+  action.unmarked_at = fields.integer_or("unmarked_at", 0, INT64_MIN, INT64_MAX);
+  if (action.unmarked_at < 0) fields.invalid("unmarked_at", "is negative");
   if (!fields.ok()) return fields.as_error();
   try {
     item.get_to(action.item);
@@ -39,31 +42,52 @@ Result<ExportAction> parse_export_action(const nlohmann::json& entry) {
   return action;
 }
 
-Result<bool> apply_export_action(BackendClient& client, const ExportAction& action, int64_t progress_tolerance_ms) {
-  auto current = client.fetch_item(action.item.item_id);
-  if (!current) return current.error();
-  // Writes go with the server's own view of the item (library, ids as it knows them now).
+std::string_view to_string(ActionOutcome::Kind kind) {
+  switch (kind) {
+    case ActionOutcome::Kind::written: return protocol::kOutcomeWritten;
+    case ActionOutcome::Kind::unchanged: return protocol::kOutcomeUnchanged;
+    case ActionOutcome::Kind::skipped: return protocol::kOutcomeSkipped;
+    case ActionOutcome::Kind::gone: return protocol::kOutcomeGone;
+  }
+  return "?";
+}
+
+Result<ActionOutcome> apply_export_action(BackendClient& client, const ExportAction& action, MediaItem& current,
+                                          int64_t progress_tolerance_ms) {
+  using Kind = ActionOutcome::Kind;
+  auto outcome_of = [](const Result<Ok>& written) -> Result<ActionOutcome> {
+    if (written) return ActionOutcome{Kind::written, {}};
+    if (written.error().kind == ErrorKind::not_found) return ActionOutcome{Kind::gone, {}};
+    return written.error();
+  };
   switch (action.kind) {
     case ExportAction::Kind::play: {
-      if (current->watched) return false;
-      auto written = client.mark_played(*current, action.played_at);
-      if (!written) return written.error();
-      return true;
+      if (current.watched) return ActionOutcome{};
+      auto done = outcome_of(client.mark_played(current, action.played_at));
+      if (done && done->written()) current.watched = true;
+      return done;
     }
     case ExportAction::Kind::unplay: {
-      if (!current->watched) return false;
-      auto written = client.mark_unplayed(*current);
-      if (!written) return written.error();
-      return true;
+      if (!current.watched) return ActionOutcome{};
+      // Rule 9: played there after the unmark — watched again since. That play is news for the
+      // next import (rule 1), not something to erase.
+      if (action.unmarked_at > 0 && current.played_at > action.unmarked_at)
+        return ActionOutcome{Kind::skipped, std::string(protocol::kSkippedRewatched)};
+      auto done = outcome_of(client.mark_unplayed(current));
+      if (done && done->written()) {
+        current.watched = false;
+        current.progress_ms = 0;
+      }
+      return done;
     }
     case ExportAction::Kind::progress: {
-      if (std::llabs(current->progress_ms - action.progress_ms) <= progress_tolerance_ms) return false;
-      auto written = client.set_progress(*current, action.progress_ms);
-      if (!written) return written.error();
-      return true;
+      if (std::llabs(current.progress_ms - action.progress_ms) <= progress_tolerance_ms) return ActionOutcome{};
+      auto done = outcome_of(client.set_progress(current, action.progress_ms));
+      if (done && done->written()) current.progress_ms = action.progress_ms;
+      return done;
     }
   }
-  return false;
+  return ActionOutcome{};
 }
 
 }  // namespace ws

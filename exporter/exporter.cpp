@@ -1,26 +1,14 @@
 #include "ws/exporter.h"
 
 #include <algorithm>
-#include <atomic>
-#include <map>
 #include <optional>
-#include <system_error>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "ws/export_job.h"
 #include "ws/message_fields.h"
 
 namespace ws {
-namespace {
-
-// What happened to one action; exactly one of written / error is set once it ran.
-struct Outcome {
-  std::optional<bool> written;
-  std::optional<Error> error;
-};
-
-}  // namespace
 
 Exporter::Exporter(zmq::context_t& context, ExporterOptions options)
     : options_(checked_worker_options(std::move(options), "exporter")),
@@ -60,49 +48,9 @@ Result<nlohmann::json> Exporter::handle(const Message& message, JobContext& ctx)
   if (!pool) return pool.error();
   const int64_t tolerance = std::max<int64_t>(1000, int64_t{options_.config.progress_min_delta_s} * 1000);
 
-  // Actions of one item stay in job order on one thread (an unplay then a progress must not
-  // race); items are spread over `threads` threads, each with its own client: at most
-  // `threads` requests to this server at once.
-  std::vector<std::vector<size_t>> groups;
-  {
-    std::map<std::string, size_t> group_of;
-    for (size_t i = 0; i < actions.size(); ++i) {
-      auto [it, added] = group_of.emplace(actions[i].item.item_id, groups.size());
-      if (added) groups.emplace_back();
-      groups[it->second].push_back(i);
-    }
-  }
-  std::vector<Outcome> outcomes(actions.size());
-  std::atomic<size_t> next{0};
-  auto work = [&](BackendClient& client) {
-    for (size_t g = next.fetch_add(1); g < groups.size() && !ctx.cancelled(); g = next.fetch_add(1)) {
-      for (size_t i : groups[g]) {
-        // What a bug below throws fails this action only: out of a helper thread it would end
-        // the process.
-        try {
-          auto written = apply_export_action(client, actions[i], tolerance);
-          if (written) outcomes[i].written = *written;
-          else outcomes[i].error = written.error();
-        } catch (const std::exception& e) {
-          outcomes[i].error = make_error(ErrorKind::invalid_input, std::string("internal error: ") + e.what());
-        } catch (...) {
-          outcomes[i].error = make_error(ErrorKind::invalid_input, "internal error: an unknown exception");
-        }
-      }
-    }
-  };
-  const size_t used = std::min(threads, std::max<size_t>(1, groups.size()));
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < used; ++t) {
-    try {
-      helpers.emplace_back(work, std::ref(*(*pool)->clients[t]));
-    } catch (const std::system_error& e) {  // no more threads to be had: fewer share the work
-      spdlog::warn("{}: job {}: {} of {} threads: {}", options_.name, ctx.job(), t, used, e.what());
-      break;
-    }
-  }
-  work(*(*pool)->clients[0]);
-  for (auto& helper : helpers) helper.join();
+  std::vector<BackendClient*> clients;
+  for (size_t t = 0; t < threads; ++t) clients.push_back((*pool)->clients[t].get());
+  const auto results = run_export_actions(clients, actions, tolerance, [&ctx] { return ctx.cancelled(); });
   if (ctx.cancelled()) return make_error(ErrorKind::unavailable, "export job " + ctx.job() + " was cancelled");
 
   nlohmann::json done = nlohmann::json::array();
@@ -110,11 +58,19 @@ Result<nlohmann::json> Exporter::handle(const Message& message, JobContext& ctx)
   size_t retryable_failures = 0;
   std::optional<Error> first_error;
   for (size_t i = 0; i < actions.size(); ++i) {
-    if (outcomes[i].written) {
-      done.push_back({{"key", actions[i].key}, {"written", *outcomes[i].written}});
-      written += *outcomes[i].written ? 1 : 0;
+    const ActionResult& r = results[i];
+    if (r.outcome) {
+      nlohmann::json entry = {{"key", actions[i].key}, {"written", r.outcome->written()},
+                              {"outcome", to_string(r.outcome->kind)}};
+      if (!r.outcome->reason.empty()) entry["reason"] = r.outcome->reason;
+      if (r.state)
+        entry["state"] = {{"watched", r.state->watched},
+                          {"played_at", r.state->watched ? std::max<int64_t>(0, r.state->played_at) : 0},
+                          {"progress_ms", std::max<int64_t>(0, r.state->progress_ms)}};
+      done.push_back(std::move(entry));
+      written += r.outcome->written() ? 1 : 0;
     } else {
-      const Error& error = *outcomes[i].error;
+      const Error error = r.error ? *r.error : make_error(ErrorKind::unavailable, "the action did not run");
       failed.push_back({{"key", actions[i].key}, {"error", error.message}});
       if (is_retryable(error)) ++retryable_failures;
       if (!first_error) first_error = error;

@@ -43,6 +43,16 @@ Result<std::vector<PlannedLibrary>> read_plan_result(const nlohmann::json& resul
   return out;
 }
 
+std::string_view to_string(ExportOutcomeKind kind) {
+  switch (kind) {
+    case ExportOutcomeKind::written: return protocol::kOutcomeWritten;
+    case ExportOutcomeKind::unchanged: return protocol::kOutcomeUnchanged;
+    case ExportOutcomeKind::skipped: return protocol::kOutcomeSkipped;
+    case ExportOutcomeKind::gone: return protocol::kOutcomeGone;
+  }
+  return "?";
+}
+
 Result<ExportResult> read_export_result(const nlohmann::json& result, const nlohmann::json& job_body) {
   MessageFields fields("job.done result (export)", result);
   const auto keys = action_keys(job_body);
@@ -54,8 +64,35 @@ Result<ExportResult> read_export_result(const nlohmann::json& result, const nloh
                       entry);
       ExportOutcome o;
       o.key = f.string("key");
-      o.written = f.boolean_or("written", true);
       o.error = f.string_or("error", "");
+      o.reason = f.string_or("reason", "");
+      const std::string outcome = f.string_or("outcome", "");
+      bool known = outcome.empty();
+      for (auto kind : {ExportOutcomeKind::written, ExportOutcomeKind::unchanged, ExportOutcomeKind::skipped,
+                        ExportOutcomeKind::gone}) {
+        if (outcome == to_string(kind)) {
+          o.outcome = kind;
+          known = true;
+        }
+      }
+      if (f.ok() && !known)
+        f.invalid("outcome", "must be written, unchanged, skipped or gone, not '" + outcome.substr(0, 20) + "'");
+      o.written = f.boolean_or("written", outcome.empty() || o.outcome == ExportOutcomeKind::written);
+      if (outcome.empty()) {
+        o.outcome = o.written ? ExportOutcomeKind::written : ExportOutcomeKind::unchanged;
+      } else if (f.ok() && o.written != (o.outcome == ExportOutcomeKind::written)) {
+        f.invalid("written", std::string("is ") + (o.written ? "true" : "false") + " but 'outcome' is " + outcome);
+      }
+      auto state = entry.is_object() ? entry.find("state") : entry.end();
+      if (state != entry.end() && !state->is_null()) {
+        MessageFields sf("job.done result (export) 'state'", *state);
+        ReadBackState st;
+        st.watched = sf.boolean_or("watched", false);
+        st.played_at = sf.integer_or("played_at", 0, 0, INT64_MAX);
+        st.progress_ms = sf.integer_or("progress_ms", 0, 0, INT64_MAX);
+        if (!sf.ok()) return sf.as_error();
+        o.state = st;
+      }
       if (f.ok() && !keys.count(o.key)) f.invalid("key", "is not an action of this job: " + o.key.substr(0, 80));
       if (!f.ok()) return f.as_error();
       into.push_back(std::move(o));

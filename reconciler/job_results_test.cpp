@@ -92,3 +92,45 @@ TEST_CASE("a page job's counts are checked when present", "[job_results]") {
   CHECK_FALSE(ws::check_job_result(job, {{"items", "ten"}}).ok());
   CHECK_FALSE(ws::check_job_result(job, {{"batches", -1}}).ok());
 }
+
+TEST_CASE("an exporter's result says how each action ended and what the server shows after it",
+          "[job_results]") {
+  const ws::Job job = export_job({"a", "b", "c", "d", "e"});
+  const json result = {
+      {"done",
+       {{{"key", "a"}, {"written", true}, {"outcome", "written"},
+         {"state", {{"watched", false}, {"played_at", 0}, {"progress_ms", 0}}}},
+        {{"key", "b"}, {"written", false}, {"outcome", "skipped"}, {"reason", "rewatched"},
+         {"state", {{"watched", true}, {"played_at", 1700000000}}}},
+        {{"key", "c"}, {"outcome", "gone"}},
+        {{"key", "d"}, {"written", false}},  // an exporter of before the read-back
+        {{"key", "e"}, {"written", true}, {"state", nullptr}}}}};
+  auto read = ws::read_export_result(result, job.body);
+  INFO((read ? "" : read.error().message));
+  REQUIRE(read.ok());
+  REQUIRE(read->done.size() == 5);
+  const auto& d = read->done;
+  CHECK(d[0].outcome == ws::ExportOutcomeKind::written);
+  REQUIRE(d[0].state);
+  CHECK_FALSE(d[0].state->watched);
+  CHECK(d[1].outcome == ws::ExportOutcomeKind::skipped);
+  CHECK(d[1].reason == "rewatched");
+  CHECK(d[1].state->played_at == 1700000000);
+  CHECK(d[2].outcome == ws::ExportOutcomeKind::gone);
+  CHECK_FALSE(d[2].written);
+  CHECK_FALSE(d[2].state);
+  CHECK(d[3].outcome == ws::ExportOutcomeKind::unchanged);
+  CHECK(d[4].written);
+  CHECK_FALSE(d[4].state);
+
+  auto refused = [&](json entry) {
+    auto r = ws::check_job_result(job, {{"done", {std::move(entry)}}});
+    REQUIRE_FALSE(r.ok());
+    return r.error().message;
+  };
+  CHECK_THAT(refused({{"key", "a"}, {"outcome", "exploded"}}), Catch::Contains("'outcome'"));
+  CHECK_THAT(refused({{"key", "a"}, {"outcome", "gone"}, {"written", true}}), Catch::Contains("'written'"));
+  CHECK_THAT(refused({{"key", "a"}, {"state", {{"watched", "yes"}}}}), Catch::Contains("'watched'"));
+  CHECK_THAT(refused({{"key", "a"}, {"state", {{"played_at", -5}}}}), Catch::Contains("'played_at'"));
+  CHECK_THAT(refused({{"key", "a"}, {"state", "played"}}), Catch::Contains("state"));
+}

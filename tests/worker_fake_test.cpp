@@ -238,7 +238,7 @@ TEST_CASE("an exporter writes only what differs, so a second identical job write
       }
       REQUIRE(expected_watched.size() > 4);
       REQUIRE(!progress_id.empty());
-      // An action for an item the server does not have fails alone.
+      // An action for an item the server does not have ends alone, as gone (rule 8).
       actions.push_back({{"key", "k-missing"}, {"action", "play"},
                          {"item", {{"server", fake.server}, {"item_id", "999999999"}, {"type", "movie"}}}});
 
@@ -252,11 +252,24 @@ TEST_CASE("an exporter writes only what differs, so a second identical job write
       };
 
       json first = run_job("export-1");
-      CHECK(first["done"].size() == actions.size() - 1);
-      for (const auto& d : first["done"]) CHECK(d["written"] == true);
-      REQUIRE(first["failed"].size() == 1);
-      CHECK(first["failed"][0]["key"] == "k-missing");
-      CHECK(first["failed"][0]["error"].get<std::string>().find("malformed") == std::string::npos);
+      CHECK(first["done"].size() == actions.size());
+      CHECK(first["failed"].empty());
+      for (const auto& d : first["done"]) {
+        INFO(d.dump());
+        if (d["key"] == "k-missing") {
+          CHECK(d["outcome"] == "gone");
+          CHECK(d["written"] == false);
+          CHECK_FALSE(d.contains("state"));
+          continue;
+        }
+        CHECK(d["written"] == true);
+        CHECK(d["outcome"] == "written");
+        // The state read back after the writes: what the server shows, per item.
+        const std::string id = d["key"].get<std::string>().substr(2);
+        REQUIRE(d.contains("state"));
+        CHECK(d["state"]["watched"] == expected_watched[id]);
+        if (id == progress_id) CHECK(d["state"]["progress_ms"] == 600000);
+      }
 
       for (const auto& item : fake.process.get_json("/__fake/items")) {
         const std::string id = item["id"].get<std::string>();
@@ -270,8 +283,11 @@ TEST_CASE("an exporter writes only what differs, so a second identical job write
 
       // The same job again (a re-run after a reconciler crash): nothing is written.
       json second = run_job("export-2");
-      CHECK(second["done"].size() == actions.size() - 1);
-      for (const auto& d : second["done"]) CHECK(d["written"] == false);
+      CHECK(second["done"].size() == actions.size());
+      for (const auto& d : second["done"]) {
+        CHECK(d["written"] == false);
+        CHECK(d["outcome"] == (d["key"] == "k-missing" ? "gone" : "unchanged"));
+      }
       CHECK(fake.process.get_json("/__fake/writes").size() == writes);
     }
   }

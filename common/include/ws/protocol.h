@@ -26,6 +26,14 @@ inline constexpr std::string_view kCtlReply = "ctl.reply";
 inline constexpr std::string_view kServiceFetch = "fetch";
 inline constexpr std::string_view kServiceExport = "export";
 
+// job.export result: how each action ended (`outcome` of a `done` entry), and the one reason a
+// `skipped` gives today (DESIGN rule 9).
+inline constexpr std::string_view kOutcomeWritten = "written";
+inline constexpr std::string_view kOutcomeUnchanged = "unchanged";
+inline constexpr std::string_view kOutcomeSkipped = "skipped";
+inline constexpr std::string_view kOutcomeGone = "gone";
+inline constexpr std::string_view kSkippedRewatched = "rewatched";
+
 // Heartbeats: every interval when nothing else was sent; a peer silent for
 // kLiveness intervals is dead (zguide Paranoid Pirate).
 inline constexpr std::chrono::milliseconds kHeartbeatInterval{1000};
