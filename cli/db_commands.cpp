@@ -22,9 +22,8 @@ constexpr auto kProbeTimeout = std::chrono::milliseconds(700);
 
 // The store's health as the running reconciler sees it ({"ok", "error"?}, docs/protocol.md): a
 // failed commit lives in the writer's memory, not on disk. {"ok": true} with no reconciler.
-nlohmann::json reconciler_store_health(const CliContext& ctx) {
+nlohmann::json reconciler_store_health(const Result<ConfigFile>& config) {
   nlohmann::json health = {{"ok", true}, {"reconciler", false}};
-  auto config = ctx.config();
   if (!config) return health;  // already warned about by servers() / config()
   const std::string& endpoint = config->config.endpoints.control;
   if (tcp_endpoint_refused(endpoint)) return health;
@@ -43,12 +42,26 @@ nlohmann::json reconciler_store_health(const CliContext& ctx) {
   return health;
 }
 
+// Outbox entries the export guard refused (pushes waiting for `state:export --force`).
+uint64_t refused_in_outbox(const Store& store) {
+  uint64_t refused = 0;
+  for (const auto& [key, value] : store.outbox()) {
+    auto j = nlohmann::json::parse(value, nullptr, false);
+    if (j.is_object() && j.value("refused", false)) ++refused;
+  }
+  return refused;
+}
+
 int run_stats(const CliContext& ctx) {
   auto store = open_state_read_only(ctx);
   if (!store) return ctx.fail(store.error());
   StoreStats stats;
+  uint64_t refused = 0;
+  auto config = ctx.config();
+  const int max_ignored = config ? config->config.export_max_ignored : AppConfig{}.export_max_ignored;
   if (*store) {
-    stats = (*store)->stats();
+    stats = (*store)->stats(max_ignored);
+    refused = refused_in_outbox(**store);
   } else {
     ctx.warn(kNoStateYet);
   }
@@ -67,14 +80,20 @@ int run_stats(const CliContext& ctx) {
     return it == stats.per_server.end() ? uint64_t(0) : it->second;
   };
   auto sync_of = [&](const std::string& name, SyncDirection d) { return *store ? (*store)->last_sync(name, d) : 0; };
-  const nlohmann::json health = reconciler_store_health(ctx);
+  auto ignored_of = [&](const std::string& name) {
+    auto it = stats.ignored_writes.find(name);
+    return it == stats.ignored_writes.end() ? IgnoredWrites{} : it->second;
+  };
+  const nlohmann::json health = reconciler_store_health(config);
 
   if (ctx.json()) {
     nlohmann::json servers = nlohmann::json::object();
     for (const auto& name : names) {
       servers[name] = {{"records", count_of(name)},
                        {"import_last_sync", sync_of(name, SyncDirection::import)},
-                       {"export_last_sync", sync_of(name, SyncDirection::export_)}};
+                       {"export_last_sync", sync_of(name, SyncDirection::export_)},
+                       {"ignored_writes", ignored_of(name).items},
+                       {"writes_given_up", ignored_of(name).given_up}};
     }
     print_json(*ctx.out, {{"exists", static_cast<bool>(*store)},
                           {"records", stats.records},
@@ -83,6 +102,7 @@ int run_stats(const CliContext& ctx) {
                           {"watched", stats.watched},
                           {"pointers", stats.pointers},
                           {"outbox", stats.outbox},
+                          {"outbox_refused", refused},
                           {"file_bytes", stats.file_bytes},
                           {"store", health},
                           {"servers", servers}});
@@ -92,7 +112,11 @@ int run_stats(const CliContext& ctx) {
   out << "records:   " << stats.records << " (" << stats.movies << " movies, " << stats.episodes << " episodes)\n"
       << "watched:   " << stats.watched << "\n"
       << "pointers:  " << stats.pointers << "\n"
-      << "outbox:    " << stats.outbox << " pending export jobs\n"
+      << "outbox:    " << stats.outbox << " pending export jobs"
+      << (refused > 0 ? " (" + std::to_string(refused) +
+                            " refused by the export guard: state:export --force sends them)"
+                      : std::string())
+      << "\n"
       << "db size:   " << stats.file_bytes / 1024 << " KiB (" << ctx.paths.db_dir().string() << ")\n";
   if (!health.value("ok", true)) {
     out << "store:     FAILED: " << health.value("error", "") << "\n"
@@ -107,6 +131,13 @@ int run_stats(const CliContext& ctx) {
   }
   out << "\n";
   print_table(out, {"SERVER", "RECORDS", "LAST IMPORT (UTC)", "LAST EXPORT (UTC)"}, rows);
+  for (const auto& name : names) {
+    const auto ignored = ignored_of(name);
+    if (ignored.items == 0) continue;
+    out << name << ": " << ignored.items << " written items the server did not keep (read back after the export), "
+        << ignored.given_up << " no longer planned after " << max_ignored
+        << " tries (state:unmatched lists them; state:export -f tries again)\n";
+  }
   return kExitOk;
 }
 

@@ -77,9 +77,27 @@ void ProgressDisplay::finish() {
 }
 
 void print_summary(std::ostream& out, const RunSummary& summary, bool import, bool export_) {
+  // Columns for what happens seldom appear only when it happened.
+  struct Rare {
+    const char* name;
+    uint64_t ServerSummary::*field;
+  };
+  std::vector<Rare> rare;
+  if (export_) {
+    for (Rare r : {Rare{"gone", &ServerSummary::gone}, Rare{"skipped", &ServerSummary::skipped},
+                   Rare{"ignored", &ServerSummary::ignored}, Rare{"given up", &ServerSummary::given_up},
+                   Rare{"mixed", &ServerSummary::mixed}}) {
+      for (const auto& [name, s] : summary.servers)
+        if (s.*(r.field) > 0) {
+          rare.push_back(r);
+          break;
+        }
+    }
+  }
   std::vector<std::string> header{"server"};
   if (import) header.insert(header.end(), {"fetched", "matched", "unmatched", "new", "changed", "pruned"});
   if (export_) header.insert(header.end(), {"planned", "done", "written", "failed"});
+  for (const auto& r : rare) header.push_back(r.name);
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, s] : summary.servers) {
     std::vector<std::string> row{name};
@@ -87,6 +105,7 @@ void print_summary(std::ostream& out, const RunSummary& summary, bool import, bo
     if (import)
       row.insert(row.end(), {n(s.fetched), n(s.matched), n(s.unmatched), n(s.created), n(s.changed), n(s.pruned)});
     if (export_) row.insert(row.end(), {n(s.planned), n(s.done), n(s.written), n(s.failed)});
+    for (const auto& r : rare) row.push_back(n(s.*(r.field)));
     rows.push_back(std::move(row));
   }
   // Errors first, the table last: the table is what a user reads at the end. An error the

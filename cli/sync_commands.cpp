@@ -38,6 +38,8 @@ struct SyncOptions {
 
 void print_plan(std::ostream& out, const RunSummary& summary) {
   std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> notes;
+  bool refused = false;
   for (const auto& a : summary.plan) {
     const auto& item = a.value("item", nlohmann::json::object());
     std::string title = item.value("title", "");
@@ -45,7 +47,13 @@ void print_plan(std::ostream& out, const RunSummary& summary) {
       if (const std::string label = episode_label(item.value("season", -1), item.value("episode", -1)); !label.empty())
         title += " " + label;
     }
-    rows.push_back({a.value("server", ""), a.value("action", ""), title, item.value("item_id", ""),
+    std::string action = a.value("action", "");
+    if (action == "mixed") notes.push_back(a.value("note", ""));
+    if (a.value("refused", false)) {
+      action += " (refused)";
+      refused = true;
+    }
+    rows.push_back({a.value("server", ""), action, title, item.value("item_id", ""),
                     a.value("action", "") == "play" ? format_time(a.value("played_at", int64_t{0})) : "-"});
   }
   if (rows.empty()) {
@@ -54,6 +62,8 @@ void print_plan(std::ostream& out, const RunSummary& summary) {
   }
   out << "dry run: these writes would be made\n";
   print_table(out, {"server", "action", "item", "item id", "played at"}, rows);
+  for (const auto& note : notes) out << "mixed: " << note << "\n";
+  if (refused) out << "refused: the export guard refuses these (see below); --force would write them\n";
 }
 
 int run_sync(CliContext& ctx, const std::string& command, const SyncOptions& opts, bool require_running) {

@@ -1,9 +1,9 @@
 #include "ws/transfer_commands.h"
 
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <ostream>
 
@@ -14,6 +14,7 @@
 #include "ws/cli_commands.h"
 #include "ws/cli_context.h"
 #include "ws/cli_output.h"
+#include "ws/export_plan.h"
 #include "ws/record.h"
 #include "ws/state_access.h"
 #include "ws/store_replacement.h"
@@ -21,24 +22,51 @@
 namespace ws {
 namespace {
 
+// Items whose writes a server kept ignoring (ServerMeta::writes_given_up): no longer planned, so
+// reported here, beside the items nothing matched (DESIGN §5 "After a write").
+void for_each_given_up(const Store& store, const std::string& server, int max_ignored,
+                       const std::function<void(const std::string&, const std::string&, const MediaItem&)>& visit) {
+  store.for_each([&](const Record& r) {
+    for (const auto& [name, m] : r.metadata) {
+      if ((!server.empty() && name != server) || !m.writes_given_up(max_ignored)) continue;
+      const MediaItem item = server_view(r, name, m);
+      const char* kept = m.watched ? "played" : "unplayed";
+      const char* wrote = m.watched ? "unplayed" : "played";
+      visit(name,
+            name + ": answered " + std::to_string(m.ignored_writes) + " writes of '" + wrote +
+                "' as done but kept it " + kept + "; no longer exported (export.max_ignored " +
+                std::to_string(max_ignored) + "; state:export -f tries again)",
+            item);
+    }
+    return true;
+  });
+}
+
 int run_unmatched(const CliContext& ctx, const std::string& server) {
   auto store = open_state_read_only(ctx);
   if (!store) return ctx.fail(store.error());
+  auto config = ctx.config();
+  const int max_ignored = config ? config->config.export_max_ignored : AppConfig{}.export_max_ignored;
   nlohmann::json list = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
+  auto add = [&](const std::string& s, const std::string& reason, const MediaItem& item, const char* kind) {
+    if (ctx.json()) {
+      list.push_back({{"server", s}, {"item", item}, {"reason", reason}, {"kind", kind}});
+      return;
+    }
+    std::string title = item.title;
+    if (item.type == MediaType::episode) {
+      if (const std::string label = episode_label(item.season, item.episode); !label.empty()) title += " " + label;
+    }
+    rows.push_back({s, item.item_id, std::string(to_string(item.type)), title, item.path.empty() ? "-" : item.path, reason});
+  };
   if (*store) {
     (*store)->for_each_unmatched(server, [&](const std::string& s, const std::string& reason, const MediaItem& item) {
-      if (ctx.json()) {
-        list.push_back({{"server", s}, {"item", item}, {"reason", reason}});
-      } else {
-        std::string title = item.title;
-        if (item.type == MediaType::episode) {
-          if (const std::string label = episode_label(item.season, item.episode); !label.empty()) title += " " + label;
-        }
-        rows.push_back({s, item.item_id, std::string(to_string(item.type)), title, item.path.empty() ? "-" : item.path, reason});
-      }
+      add(s, reason, item, "unmatched");
       return true;
     });
+    for_each_given_up(**store, server, max_ignored, [&](const std::string& s, const std::string& reason,
+                                                        const MediaItem& item) { add(s, reason, item, "ignored_writes"); });
   } else {
     ctx.warn(kNoStateYet);
   }

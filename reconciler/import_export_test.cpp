@@ -4,11 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "import_testutil.h"
 #include "store_testutil.h"
 #include "ws/batch_applier.h"
 #include "ws/export_plan.h"
 
 using namespace ws;
+using testutil::import_at;
 
 namespace {
 
@@ -24,13 +26,6 @@ MediaItem movie_on(const std::string& server, const std::string& id, const std::
   item.played_at = played_at;
   item.added_at = added_at;
   return item;
-}
-
-ApplyOptions import_at(int64_t now, int64_t last_sync = 0) {
-  ApplyOptions o;
-  o.now = now;
-  o.last_sync = last_sync;
-  return o;
 }
 
 }  // namespace
@@ -133,10 +128,10 @@ TEST_CASE("the export guard trips on a plan that unmarks too much", "[export]") 
   o.now = 8000;
   auto plan = plan_export(*store, "plex", o);
   CHECK(plan.unplays == 20);
-  CHECK(plan.guard_tripped);
-  CHECK_THAT(plan.guard_message, Catch::Contains("20 of 20") && Catch::Contains("--force"));
-  o.guard_share = 1.0;
-  CHECK_FALSE(plan_export(*store, "plex", o).guard_tripped);
+  CHECK(plan.guard_tripped());
+  CHECK_THAT(plan.guard.message, Catch::Contains("20 of 20") && Catch::Contains("--force"));
+  o.guard.share = 1.0;
+  CHECK_FALSE(plan_export(*store, "plex", o).guard_tripped());
 }
 
 TEST_CASE("an export action survives the outbox's JSON form", "[export]") {
@@ -150,6 +145,13 @@ TEST_CASE("an export action survives the outbox's JSON form", "[export]") {
   a.planned_at = 9;
   nlohmann::json j = a;
   CHECK(j.get<PlannedExport>() == a);
+  a.kind = PlannedExportKind::unplay;
+  a.unmarked_at = 8;
+  a.parts = {8, 9};
+  a.refused = true;
+  j = a;
+  CHECK(j.get<PlannedExport>() == a);
+  a.kind = PlannedExportKind::progress;
   CHECK(a.key() == "my_emby/7/progress");
   j["action"] = "delete";
   CHECK_THROWS(j.get<PlannedExport>());

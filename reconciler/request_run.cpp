@@ -12,9 +12,6 @@
 namespace ws {
 namespace {
 
-constexpr size_t kMaxErrorsPerServer = 5;   // the summary shows the first few; the log has all
-constexpr size_t kMaxDryRunPlan = 1000;     // actions listed by a dry run
-
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -28,10 +25,14 @@ RequestRun::RequestRun(ControlRequest request, Store& store, JobBroker& broker, 
       broker_(broker),
       options_(options),
       servers_(servers),
-      progress_(std::move(progress)) {
-  started_at_ = now();
-  job_prefix_ = (request_.ref.empty() ? "run-" + std::to_string(started_at_) : request_.ref) + "/";
-}
+      progress_(std::move(progress)),
+      started_at_(options.now()),
+      job_prefix_((request_.ref.empty() ? "run-" + std::to_string(started_at_) : request_.ref) + "/"),
+      dispatcher_(store, broker, options, job_prefix_ + "export-", summary_,
+                  {[this](const std::string& server, bool ok) { on_export_server_done(server, ok); },
+                   [this](const std::string& server, uint64_t done, uint64_t total) {
+                     if (progress_) progress_(server, "export", done, total);
+                   }}) {}
 
 void RequestRun::fail_request(std::string error) {
   spdlog::error("{}", error);
@@ -48,11 +49,7 @@ void RequestRun::abort(const std::string& error) {
   fail_request(error);
 }
 
-void RequestRun::add_error(const std::string& server, const std::string& error) {
-  spdlog::error("{}", error);
-  auto& errors = summary_.servers[server].errors;
-  if (errors.size() < kMaxErrorsPerServer) errors.push_back(error);
-}
+void RequestRun::add_error(const std::string& server, const std::string& error) { summary_.add_error(server, error); }
 
 void RequestRun::start() {
   for (const auto& name : request_.servers) {
@@ -96,11 +93,11 @@ void RequestRun::start() {
 
 void RequestRun::resume_outbox(const std::vector<std::pair<std::string, std::string>>& outbox) {
   phase_ = Phase::exporting;
-  std::map<std::string, std::vector<PlannedExport>> per_server;
+  std::vector<PlannedExport> actions;
   for (const auto& [key, value] : outbox) {
     try {
-      auto action = nlohmann::json::parse(value).get<PlannedExport>();
-      per_server[action.server].push_back(std::move(action));
+      actions.push_back(nlohmann::json::parse(value).get<PlannedExport>());
+      if (!actions.back().refused) resumed_.insert(actions.back().server);
     } catch (const std::exception& e) {
       spdlog::error("outbox entry '{}' is unreadable and is dropped: {}", key, e.what());
       auto batch = store_.begin_write();
@@ -108,12 +105,7 @@ void RequestRun::resume_outbox(const std::vector<std::pair<std::string, std::str
       (void)batch.commit();
     }
   }
-  for (auto& [server, actions] : per_server) {
-    spdlog::info("{}: resuming {} export actions left in the outbox", server, actions.size());
-    exports_[server].move_sync = false;
-    summary_.servers[server].planned += actions.size();
-    submit_export_jobs(server, std::move(actions));
-  }
+  dispatcher_.resume(std::move(actions), false);
   maybe_advance();
 }
 
@@ -162,23 +154,18 @@ void RequestRun::on_events(std::vector<BrokerEvent>& events) {
   if (!batches.empty()) apply_batches(batches);
   for (const auto& e : events) {
     if (!owns(e.job) || e.kind == BrokerEvent::Kind::batch) continue;
-    const bool fetch = e.job.type == protocol::kJobFetch;
-    if (e.kind == BrokerEvent::Kind::done) {
-      if (fetch && e.job.body.value("kind", "") == "plan") {
+    if (dispatcher_.owns(e.job)) {
+      dispatcher_.on_event(e);
+    } else if (e.kind == BrokerEvent::Kind::done) {
+      if (e.job.body.value("kind", "") == "plan") {
         on_plan_done(e.job, e.body);
-      } else if (fetch) {
-        on_import_job_finished(e.job, nullptr);
       } else {
-        on_export_done(e.job, e.body);
+        on_import_job_finished(e.job, nullptr);
       }
     } else {
       std::string error = e.body.value("error", e.job.last_error);
       if (error.empty()) error = "job " + e.job.id + " failed";
-      if (fetch) {
-        on_import_job_finished(e.job, &error);
-      } else {
-        on_export_failed(e.job, error);
-      }
+      on_import_job_finished(e.job, &error);
     }
   }
   maybe_advance();
@@ -245,6 +232,7 @@ void RequestRun::apply_batches(std::vector<const BrokerEvent*>& batches) {
       };
     }
     auto counts = apply_items(write, items, opts);
+    if (request_.dry_run && request_.command == "export") dry_run_batches_.push_back({std::move(items), opts});
     auto& s = summary_.servers[server];
     s.fetched += counts.fetched;
     s.matched += counts.matched;
@@ -327,189 +315,51 @@ void RequestRun::maybe_advance() {
     phase_ = Phase::exporting;
     start_exports();
   }
-  if (phase_ == Phase::exporting) {
-    for (const auto& [server, exp] : exports_)
-      if (exp.outstanding > 0) return;
-    phase_ = Phase::finished;
-  }
+  if (phase_ == Phase::exporting && !dispatcher_.busy()) phase_ = Phase::finished;
 }
 
 void RequestRun::start_exports() {
-  for (const auto& server : export_servers_) export_server(server);
-}
+  if (export_servers_.empty()) return;
+  if (dry_run_batches_.empty()) {
+    for (const auto& server : export_servers_) export_server(server, store_);
+    return;
+  }
+  // A dry run that pulled libraries plans from what the real run would have applied: the same
+  // batches, in one transaction that is never committed.
+  auto replay = store_.begin_write();
+  for (const auto& kept : dry_run_batches_) {
+    ApplyOptions o = kept.options;
+    o.on_decision = nullptr;  // said once already
+    apply_items(replay, kept.items, o);
+  }
+  if (const Error* failed = replay.error()) {
+    for (const auto& server : export_servers_)
+      add_error(server, server + ": the dry run could not apply what it pulled: " + failed->message);
+    return;
+  }
+  for (const auto& server : export_servers_) export_server(server, replay);
+  dry_run_batches_.clear();
+}  // `replay` aborts here
 
-void RequestRun::export_server(const std::string& server) {
+void RequestRun::export_server(const std::string& server, const RecordSource& source) {
   if (auto it = imports_.find(server); it != imports_.end() && it->second.failed) {
     add_error(server, server + ": export skipped because pulling its library failed");
     return;
   }
-  ExportPlanOptions o;
-  // lastSync is the previous export's start, in whole seconds, and the store lists records changed
-  // strictly after `since`: a record changed later in that same second (by an import or a webhook
-  // that followed the plan) would never be planned. Look at that second again: a record whose
-  // server already agrees plans nothing.
-  const int64_t last_export = store_.last_sync(server, SyncDirection::export_);
-  o.since = request_.full || last_export <= 1 ? 0 : last_export - 1;
-  o.now = now();
-  o.progress_min_delta_ms = int64_t{options_.config.progress_min_delta_s} * 1000;
-  o.rewatch_threshold_ms = int64_t{options_.config.progress_rewatch_threshold_s} * 1000;
-  o.guard_share = options_.config.export_guard_share;
-  auto plan = plan_export(store_, server, o);
-  auto& summary = summary_.servers[server];
-  summary.planned = plan.actions.size();
-  spdlog::info("{}: export plan ({} mode): {} actions over {} records", server, o.since ? "push" : "full",
-               plan.actions.size(), plan.compared);
-  if (plan.guard_tripped && !request_.force) {
-    summary.refused = plan.guard_message;
-    spdlog::warn("{}", plan.guard_message);
-    return;
-  }
-  if (request_.dry_run) {
-    for (const auto& a : plan.actions) {
-      if (summary_.plan.size() >= kMaxDryRunPlan) break;
-      summary_.plan.push_back(nlohmann::json(a));
-    }
-    return;
-  }
-  if (plan.actions.empty()) {
-    finish_export_server(server);
-    return;
-  }
-  // The outbox first: a crash after this point resumes the writes, it never forgets them.
+  auto options = dispatcher_.plan_options(server, request_.full);
+  DispatchMode mode;
+  mode.dry_run = request_.dry_run;
+  mode.force = request_.force;
+  dispatcher_.dispatch(plan_export(source, server, options), mode);
+}
+
+void RequestRun::on_export_server_done(const std::string& server, bool ok) {
+  // lastSync moves only when the server's whole export succeeded (DESIGN §4), and only for a
+  // plan this run made (not a crash's leftovers).
+  if (!ok || resumed_.count(server) || request_.dry_run) return;
   auto batch = store_.begin_write();
-  // (`replace`: a title from a server may hold bytes that are not UTF-8)
-  for (const auto& a : plan.actions)
-    batch.outbox_put(a.key(), nlohmann::json(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  if (auto c = batch.commit(); !c) {
-    add_error(server, server + ": persisting the export plan failed: " + c.error().message);
-    return;
-  }
-  submit_export_jobs(server, std::move(plan.actions));
-  if (progress_) progress_(server, "export", 0, summary.planned);
-}
-
-void RequestRun::submit_export_jobs(const std::string& server, std::vector<PlannedExport> actions) {
-  const size_t per_job = static_cast<size_t>(options_.actions_per_job);
-  for (size_t i = 0; i < actions.size(); i += per_job) {
-    nlohmann::json list = nlohmann::json::array();
-    for (size_t k = i; k < std::min(actions.size(), i + per_job); ++k) {
-      const auto& a = actions[k];
-      list.push_back({{"key", a.key()},
-                      {"action", to_string(a.kind)},
-                      {"item", a.item},
-                      {"played_at", a.played_at},
-                      {"progress_ms", a.progress_ms}});
-      in_flight_actions_[a.key()] = a;
-    }
-    Job job;
-    job.id = job_prefix_ + std::to_string(++next_job_);
-    job.service = std::string(protocol::kServiceExport);
-    job.server = server;
-    job.type = std::string(protocol::kJobExport);
-    job.body = {{"server", server}, {"actions", std::move(list)}};
-    broker_.submit(std::move(job));
-    ++exports_[server].outstanding;
-  }
-}
-
-void RequestRun::on_export_done(const Job& job, const nlohmann::json& result) {
-  const std::string& server = job.server;
-  auto& summary = summary_.servers[server];
-  auto read = read_export_result(result, job.body);  // the broker checked it; read it the same way
-  ExportResult outcome = read ? std::move(read.value()) : ExportResult{};
-  if (!read) add_error(server, server + ": the exporter's result is unreadable: " + read.error().message);
-  auto batch = store_.begin_write();
-  for (const auto& d : outcome.done) {
-    auto it = in_flight_actions_.find(d.key);
-    if (it == in_flight_actions_.end()) continue;
-    const PlannedExport& a = it->second;
-    // What we wrote is now what the server has: the next import sees no change, and a later
-    // unmark there is recognised as one (DESIGN §5 "Export", rule 2).
-    if (auto record = batch.get(a.record_id)) {
-      auto& m = record->metadata[server];
-      switch (a.kind) {
-        case PlannedExportKind::play:
-          m.watched = true;
-          m.played_at = a.played_at;
-          break;
-        case PlannedExportKind::unplay:
-          m.watched = false;
-          m.played_at = 0;
-          m.progress_ms = 0;
-          break;
-        case PlannedExportKind::progress:
-          m.progress_ms = a.progress_ms;
-          break;
-      }
-      batch.put(*record);
-    }
-    batch.outbox_erase(d.key);
-    ++summary.done;
-    if (d.written) ++summary.written;
-    in_flight_actions_.erase(it);
-  }
-  for (const auto& f : outcome.failed) {
-    if (!in_flight_actions_.erase(f.key)) continue;
-    batch.outbox_erase(f.key);  // lastSync does not move, so the next export plans it again
-    ++summary.failed;
-    exports_[server].failed = true;
-    add_error(server, f.error.empty() ? server + ": a write failed" : f.error);
-  }
-  // Actions the answer left out are neither done nor failed: they go out again in this run, a
-  // bounded number of times, so the run never ends with entries of its own in the outbox.
-  std::vector<PlannedExport> again;
-  for (const auto& a : job.body.value("actions", nlohmann::json::array())) {
-    const std::string key = a.value("key", "");
-    auto it = in_flight_actions_.find(key);
-    if (it == in_flight_actions_.end()) continue;
-    if (++action_retries_[key] < options_.config.job_max_attempts) {
-      again.push_back(it->second);
-      continue;
-    }
-    batch.outbox_erase(key);
-    in_flight_actions_.erase(it);
-    ++summary.failed;
-    exports_[server].failed = true;
-    add_error(server, server + ": export action " + key + " came back neither done nor failed " +
-                          std::to_string(action_retries_[key]) + " times; recorded as failed");
-  }
-  if (auto c = batch.commit(); !c) {
-    exports_[server].failed = true;
-    add_error(server, server + ": recording export results failed: " + c.error().message);
-  }
-  if (!again.empty()) {
-    spdlog::info("{}: {} export actions came back neither done nor failed; sending them again", server, again.size());
-    submit_export_jobs(server, std::move(again));
-  }
-  if (progress_) progress_(server, "export", summary.done + summary.failed, summary.planned);
-  if (--exports_[server].outstanding == 0) finish_export_server(server);
-}
-
-void RequestRun::on_export_failed(const Job& job, const std::string& error) {
-  const std::string& server = job.server;
-  auto batch = store_.begin_write();
-  for (const auto& a : job.body.value("actions", nlohmann::json::array())) {
-    const std::string key = a.value("key", "");
-    batch.outbox_erase(key);
-    in_flight_actions_.erase(key);
-    ++summary_.servers[server].failed;
-  }
-  (void)batch.commit();
-  exports_[server].failed = true;
-  add_error(server, error);
-  if (--exports_[server].outstanding == 0) finish_export_server(server);
-}
-
-void RequestRun::finish_export_server(const std::string& server) {
-  auto& exp = exports_[server];
-  if (!exp.failed && exp.move_sync && !request_.dry_run) {
-    auto batch = store_.begin_write();
-    batch.set_last_sync(server, SyncDirection::export_, started_at_);
-    if (auto c = batch.commit(); !c) add_error(server, server + ": " + c.error().message);
-  }
-  const auto& s = summary_.servers[server];
-  spdlog::info("{}: export {}: {} planned, {} done ({} written), {} failed", server, exp.failed ? "failed" : "done",
-               s.planned, s.done, s.written, s.failed);
+  batch.set_last_sync(server, SyncDirection::export_, started_at_);
+  if (auto c = batch.commit(); !c) add_error(server, server + ": " + c.error().message);
 }
 
 }  // namespace ws

@@ -1,8 +1,19 @@
 #include "ws/run_summary.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace ws {
+
+namespace {
+constexpr size_t kMaxErrorsPerServer = 5;  // the summary shows the first few; the log has all
+}  // namespace
+
+void RunSummary::add_error(const std::string& server, const std::string& error) {
+  spdlog::error("{}", error);
+  auto& errors = servers[server].errors;
+  if (errors.size() < kMaxErrorsPerServer) errors.push_back(error);
+}
 
 bool RunSummary::ok() const {
   for (const auto& [name, s] : servers)
@@ -13,7 +24,9 @@ bool RunSummary::ok() const {
 void to_json(nlohmann::json& j, const ServerSummary& s) {
   j = {{"fetched", s.fetched}, {"matched", s.matched}, {"unmatched", s.unmatched}, {"new", s.created},
        {"changed", s.changed}, {"total", s.total},     {"pruned", s.pruned},       {"planned", s.planned},
-       {"done", s.done},       {"written", s.written}, {"failed", s.failed},       {"errors", s.errors}};
+       {"done", s.done},       {"written", s.written}, {"failed", s.failed},       {"gone", s.gone},
+       {"skipped", s.skipped}, {"ignored", s.ignored}, {"given_up", s.given_up},   {"mixed", s.mixed},
+       {"errors", s.errors}};
   if (!s.refused.empty()) j["refused"] = s.refused;
 }
 
@@ -30,6 +43,11 @@ void from_json(const nlohmann::json& j, ServerSummary& s) {
   s.done = j.value("done", uint64_t{0});
   s.written = j.value("written", uint64_t{0});
   s.failed = j.value("failed", uint64_t{0});
+  s.gone = j.value("gone", uint64_t{0});
+  s.skipped = j.value("skipped", uint64_t{0});
+  s.ignored = j.value("ignored", uint64_t{0});
+  s.given_up = j.value("given_up", uint64_t{0});
+  s.mixed = j.value("mixed", uint64_t{0});
   s.errors = j.value("errors", std::vector<std::string>{});
   s.refused = j.value("refused", std::string{});
 }

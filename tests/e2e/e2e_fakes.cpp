@@ -162,7 +162,8 @@ nlohmann::json fake_writes(const ws::fake::FakeProcess& fake) { return fake.get_
 std::vector<ItemGroup> match_across(const Snapshot& snapshot) {
   std::vector<std::pair<std::string, const FakeItem*>> all;
   for (const auto& [server, items] : snapshot)
-    for (const auto& [id, item] : items) all.emplace_back(server, &item);
+    for (const auto& [id, item] : items)
+      if (item.episode_end == 0) all.emplace_back(server, &item);
   Sets sets(all.size());
   std::map<std::string, size_t> first_with_key;
   for (size_t i = 0; i < all.size(); ++i) {

@@ -81,7 +81,8 @@ nlohmann::json fake_writes(const ws::fake::FakeProcess& fake);
 
 // Groups the items of every server that share an external id (movies by their ids, episodes by
 // their own ids or by their series' ids with season and episode). Items with no external id, and
-// groups that would hold two items of one server, are left out; so is an item only one server has.
+// groups that would hold two items of one server, are left out; so is an item only one server has,
+// and a file covering several episodes (rule 6 keeps it apart while its episodes disagree).
 std::vector<ItemGroup> match_across(const Snapshot& snapshot);
 
 // The catalogue every end-to-end test uses: small, so the suite stays fast (under ASan too), yet

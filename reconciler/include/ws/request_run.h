@@ -1,6 +1,12 @@
 // One control request being carried out: an import phase (fetch jobs, batches applied through
-// the mapper), then an export phase (plan, outbox, export jobs, results written back into the
-// records). The reconciler feeds it the broker's events; it owns no socket.
+// the mapper), then an export phase (plans, handed to an ExportDispatcher: outbox, export jobs,
+// results written back into the records). The reconciler feeds it the broker's events; it owns
+// no socket.
+//
+// A dry run of an export that pulls libraries first (a first export, or -f) plans from the state
+// the real run would plan from: it keeps the pulled batches, applies them again at planning time
+// in one write transaction, plans inside it, and aborts it (nothing is committed, and the
+// store's one write slot is held only within that step).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ws/config.h"
+#include "ws/batch_applier.h"
 #include "ws/control_request.h"
+#include "ws/export_dispatcher.h"
 #include "ws/export_plan.h"
 #include "ws/import_pruning.h"
 #include "ws/job_broker.h"
@@ -61,10 +69,10 @@ class RequestRun {
     bool full = false;
     ImportPruning pruning;  // the keys a full import listed
   };
-  struct ServerExport {
-    int outstanding = 0;
-    bool failed = false;
-    bool move_sync = true;  // false when resuming a crash's outbox: no plan to vouch for
+  // A dry run's pulled batch, kept to be applied again when it plans (see the top).
+  struct KeptBatch {
+    std::vector<MediaItem> items;
+    ApplyOptions options;
   };
 
   void fail_request(std::string error);
@@ -75,11 +83,8 @@ class RequestRun {
   void apply_batches(std::vector<const BrokerEvent*>& batches);
   void on_import_job_finished(const Job& job, const std::string* error);
   void finish_import_server(const std::string& server);
-  void export_server(const std::string& server);
-  void submit_export_jobs(const std::string& server, std::vector<PlannedExport> actions);
-  void on_export_done(const Job& job, const nlohmann::json& result);
-  void on_export_failed(const Job& job, const std::string& error);
-  void finish_export_server(const std::string& server);
+  void export_server(const std::string& server, const RecordSource& source);
+  void on_export_server_done(const std::string& server, bool ok);
   void maybe_advance();
   void add_error(const std::string& server, const std::string& error);
   int64_t now() const { return options_.now(); }
@@ -97,11 +102,11 @@ class RequestRun {
   std::vector<std::string> import_servers_;
   std::vector<std::string> export_servers_;
   std::map<std::string, ServerImport> imports_;
-  std::map<std::string, ServerExport> exports_;
-  std::map<std::string, PlannedExport> in_flight_actions_;  // outbox key -> action
-  std::map<std::string, int> action_retries_;  // outbox key -> answers that left it out
+  std::set<std::string> resumed_;  // servers resuming a crash's outbox: no plan vouches for their lastSync
+  std::vector<KeptBatch> dry_run_batches_;  // a dry-run export's pulled batches
   uint64_t next_job_ = 0;
   std::string job_prefix_;
+  ExportDispatcher dispatcher_;  // last: built from the members above
 };
 
 }  // namespace ws

@@ -23,6 +23,11 @@ struct ServerSummary {
   uint64_t done = 0;
   uint64_t written = 0;   // of done: writes actually sent (the rest already matched)
   uint64_t failed = 0;
+  uint64_t gone = 0;      // export actions on items the server no longer has (rule 8; not failures)
+  uint64_t skipped = 0;   // unplays left alone: played there again after the unmark (rule 9)
+  uint64_t ignored = 0;   // writes the server answered as done but did not keep (read back)
+  uint64_t given_up = 0;  // writes not planned: ignored export.max_ignored times already
+  uint64_t mixed = 0;     // multi-episode files left as they are: their episodes disagree (rule 6)
   std::vector<std::string> errors;  // first few, each names the server and what failed
   std::string refused;              // a guard's message, when it refused: the export guard on an
                                     // export, the pruning guard on an import
@@ -31,8 +36,13 @@ struct ServerSummary {
 
 struct RunSummary {
   std::map<std::string, ServerSummary> servers;
-  std::vector<nlohmann::json> plan;  // dry-run export: the planned actions (capped)
+  // An export's plan (capped): each action as the outbox holds it (PlannedExport's JSON; with
+  // "refused": true when the guard refused it), and {"server", "action": "mixed", "item",
+  // "parts": [[episode, played]], "note"} for each multi-episode file left as it is.
+  std::vector<nlohmann::json> plan;
   bool ok() const;
+  // Logs `error` and keeps it among the server's first few (the log has them all).
+  void add_error(const std::string& server, const std::string& error);
 };
 
 void to_json(nlohmann::json& j, const ServerSummary& s);
