@@ -10,6 +10,7 @@
 
 #include "e2e_cli.h"
 #include "e2e_fakes.h"
+#include "e2e_cli.h"
 #include "e2e_harness.h"
 #include "e2e_stack.h"
 

@@ -8,6 +8,7 @@
 
 #include "e2e_cli.h"
 #include "e2e_fakes.h"
+#include "e2e_cli.h"
 #include "e2e_harness.h"
 
 namespace {
