@@ -294,3 +294,33 @@ TEST_CASE("a dry run of a first export shows the plan the real export then makes
                Catch::Contains("15 of") && Catch::Contains("--force"));
   }
 }
+
+TEST_CASE("an export that finds an item gone drops that server's copy and still succeeds", "[e2e][export]") {
+  auto specs = three_servers();
+  specs.pop_back();  // Plex and Jellyfin
+  auto fakes = FakeSet::start(specs, small_catalog());
+  DataFolder folder("gone");
+  folder.write_servers(fakes.servers());
+  folder.write_config();
+  const Snapshot before = fakes.snapshot();
+  const auto groups = match_across(before);
+  const ItemGroup* film = nullptr;
+  for (const auto& g : groups) {
+    const auto& plex = before.at("plex").at(g.ids.at("plex"));
+    if (plex.type == "movie" && plex.watched && !before.at("jellyfin").at(g.ids.at("jellyfin")).watched) film = &g;
+  }
+  REQUIRE(film);
+  watchstate_ok(folder, {"state:import"});
+  // Deleted on Jellyfin after the import, before the export that would mark it played there.
+  fakes["jellyfin"].post_json("/__fake/act", {{"item", film->ids.at("jellyfin")}, {"action", "remove"}});
+
+  const json exported = watchstate_ok(folder, {"state:export"});  // exit 0: gone is no failure
+  INFO(exported.dump());
+  CHECK(server_summary(exported, "jellyfin").at("gone") == 1);
+  CHECK(server_summary(exported, "jellyfin").at("failed") == 0);
+  CHECK(watchstate_ok(folder, {"db:stats"}).at("servers").at("jellyfin").at("export_last_sync").get<int64_t>() > 0);
+  // Its lastSync moved and its copy is forgotten: the next export plans nothing for it.
+  const json again = watchstate_ok(folder, {"state:export", "-s", "jellyfin"});
+  CHECK(server_summary(again, "jellyfin").at("planned") == 0);
+  CHECK(item_on(fakes, "plex", film->ids.at("plex")).watched);
+}

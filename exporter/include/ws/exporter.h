@@ -1,6 +1,7 @@
 // ws-exporter as a library: a stateless worker that takes `job.export` jobs from the
-// reconciler's broker (docs/protocol.md) and writes watch state to the named server, checking
-// the server's current state first so nothing is written twice. Any number may run; embedded
+// reconciler's broker (docs/protocol.md) and writes watch state to the named server, reading the
+// server's current state first so nothing is written twice, and reading it back after its writes
+// so the reconciler stores what the server shows (export_job.h). Any number may run; embedded
 // mode runs one as a thread over inproc:// on the reconciler's zmq context.
 //
 // Threads: run() blocks (the socket thread); jobs run one at a time on a job thread, which
