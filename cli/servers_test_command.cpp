@@ -1,5 +1,6 @@
 #include "ws/servers_test_command.h"
 
+#include <cstdlib>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -25,7 +26,48 @@ struct Outcome {
   bool ok = false;
   bool uuid_changed = false;
   std::string new_uuid;
+  bool owner_changed = false;
+  std::string new_owner_id;
 };
+
+// Where plex_owner_account() asks plex.tv: WS_PLEX_TV_URL when set (tests point it at a fake;
+// an empty value never asks), else plex.tv itself.
+std::string plex_tv_url() {
+  const char* env = std::getenv("WS_PLEX_TV_URL");
+  return env ? std::string(env) : BackendOptions{}.plex_tv_url;
+}
+
+// Plex: records the owner's account id, which webhooks name (DESIGN §8). Never fails the test:
+// a server that does not list its accounts still syncs; only its webhooks are limited to account 1.
+void test_plex_owner(const CliContext& ctx, const ServerConfig& server, const BackendOptions& options,
+                     Outcome& outcome) {
+  BackendOptions owner_options = options;
+  owner_options.plex_tv_url = plex_tv_url();
+  auto owner = plex_owner_account(server, owner_options);
+  if (!owner) {
+    outcome.report["owner"] = {{"error", owner.error().message}};
+    ctx.warn(server.name + ": the owner's account could not be read (" + owner.error().message +
+             "); webhooks are accepted only for local account 1");
+    return;
+  }
+  outcome.report["owner"] = {{"local_id", owner->local_id}, {"name", owner->name}, {"plextv_id", owner->plextv_id}};
+  if (!ctx.json()) {
+    *ctx.out << "  owner:     " << (owner->name.empty() ? "-" : owner->name) << " (account " << owner->local_id;
+    if (!owner->plextv_id.empty()) *ctx.out << ", plex.tv account " << owner->plextv_id;
+    *ctx.out << ")\n";
+  }
+  if (owner->plextv_id.empty() && !owner_options.plex_tv_url.empty()) {
+    outcome.report["owner"]["plextv_error"] = owner->plextv_error;
+    ctx.warn(server.name + ": plex.tv did not say the owner's account id (" + owner->plextv_error +
+             "); current Plex versions name the owner by it in webhooks, so until servers:test reaches "
+             "plex.tv only webhooks naming account " + owner->local_id + " or 1 are taken as the owner's");
+  }
+  const std::string id = owner->webhook_id();
+  if (id != server.owner_id) {
+    outcome.owner_changed = true;
+    outcome.new_owner_id = id;
+  }
+}
 
 // Tests one server; prints its text report as it goes (a slow server shows progress).
 Outcome test_server(const CliContext& ctx, const ServerConfig& server) {
@@ -73,6 +115,7 @@ Outcome test_server(const CliContext& ctx, const ServerConfig& server) {
   }
   if (libraries->empty() && !ctx.json()) *ctx.out << "  library:   none with movies or shows\n";
   outcome.report["libraries"] = std::move(list);
+  if (server.type == ServerType::plex) test_plex_owner(ctx, server, options, outcome);
   outcome.ok = true;
   outcome.report["ok"] = true;
   if (server.uuid != identity->id) {
@@ -112,11 +155,16 @@ int run_test(const CliContext& ctx, const Options& options) {
       file->servers[index].uuid = outcome.new_uuid;
       changed = true;
     }
+    if (outcome.owner_changed) {
+      file->servers[index].owner_id = outcome.new_owner_id;
+      changed = true;
+    }
     reports.push_back(std::move(outcome.report));
   }
   if (changed) {
     if (auto saved = save_servers(ctx.paths.servers_file(), *file); !saved) return ctx.fail(saved.error());
-    if (!ctx.json()) *ctx.out << "recorded the servers' ids (uuid) in " << ctx.paths.servers_file().string() << "\n";
+    if (!ctx.json())
+      *ctx.out << "recorded the servers' ids (uuid, owner_id) in " << ctx.paths.servers_file().string() << "\n";
   }
   if (ctx.json()) print_json(*ctx.out, reports);
   return all_ok ? kExitOk : kExitFailure;

@@ -205,6 +205,8 @@ Result<ServerConfig> read_server(const YAML::Node& key_node, const YAML::Node& n
       if (auto ok = read_required_text(kv.second, here, server.token); !ok) return ok.error();
     } else if (key == "uuid") {
       if (auto ok = read_required_text(kv.second, here, server.uuid); !ok) return ok.error();
+    } else if (key == "owner_id") {
+      if (auto ok = read_required_text(kv.second, here, server.owner_id); !ok) return ok.error();
     } else if (key == "user") {
       std::string user;
       if (auto ok = read_required_text(kv.second, here, user); !ok) return ok.error();

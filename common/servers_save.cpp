@@ -40,6 +40,7 @@ void update_server(YAML::Node node, const ServerConfig& s) {
   node["url"] = s.url;
   node["token"] = s.token;
   set_text(node, "uuid", s.uuid);
+  set_text(node, "owner_id", s.owner_id);
   const bool user_in_options = !node["user"] && node["options"] && node["options"].IsMap() && node["options"]["user"];
   if (user_in_options) {
     node["options"]["user"] = s.user;

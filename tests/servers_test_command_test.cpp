@@ -2,6 +2,11 @@
 // uuid recorded into servers.yaml.
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
+
+#include <thread>
+
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_testutil.h"
@@ -14,6 +19,42 @@ using ws::testing::DataDir;
 using ws::testing::run;
 
 namespace {
+
+// servers:test asks plex.tv for the Plex owner's account id (WS_PLEX_TV_URL); tests never reach
+// the real one: each sets where it goes, and every other test here asks nobody.
+struct PlexTvUrl {
+  explicit PlexTvUrl(const std::string& url) { ::setenv("WS_PLEX_TV_URL", url.c_str(), 1); }
+  ~PlexTvUrl() { ::setenv("WS_PLEX_TV_URL", "", 1); }
+};
+const bool kNoPlexTv = [] { return ::setenv("WS_PLEX_TV_URL", "", 1) == 0; }();
+
+// plex.tv's GET /api/v2/user, answering for one token.
+class FakePlexTv {
+ public:
+  FakePlexTv(std::string token, std::string account_id) {
+    server_.Get("/api/v2/user", [token, account_id](const httplib::Request& req, httplib::Response& res) {
+      if (req.get_header_value("X-Plex-Token") != token) {
+        res.status = 401;
+        return;
+      }
+      res.set_content(nlohmann::json{{"id", std::stoll(account_id)}, {"uuid", "abc"}, {"username", "fakeuser"}}.dump(),
+                      "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  ~FakePlexTv() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
 
 std::string server_yaml(const std::string& name, const FakeProcess& fake, const std::string& token,
                         const std::string& user) {
@@ -78,4 +119,44 @@ TEST_CASE("servers:test reports a wrong token without showing it", "[cli][server
   auto saved = load_servers(data.servers());
   REQUIRE(saved.ok());
   CHECK(saved->find("my_plex")->uuid.empty());  // nothing recorded from a failed test
+}
+
+TEST_CASE("servers:test records the Plex owner's account id for webhooks", "[cli][servers_test][plex_owner]") {
+  REQUIRE(kNoPlexTv);
+  DataDir data;
+  SECTION("plex.tv's account id when plex.tv answers (what current Plex versions put in webhooks)") {
+    auto plex = FakeProcess::start("plex", {"--movies", "1", "--shows", "1"});
+    FakePlexTv plextv(plex.token(), "139113761");
+    PlexTvUrl url(plextv.url());
+    data.write(data.servers(), server_yaml("my_plex", plex, plex.token(), ""));
+    auto r = run({"servers:test"});
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("owner:     fakeuser (account 1, plex.tv account 139113761)"));
+    CHECK(load_servers(data.servers())->find("my_plex")->owner_id == "139113761");
+    auto again = run({"servers:test", "--output", "json"});
+    auto j = nlohmann::json::parse(again.out);
+    CHECK(j[0]["owner"]["plextv_id"] == "139113761");
+    CHECK(j[0]["owner"]["local_id"] == "1");
+  }
+  SECTION("the owner PMS lists in /accounts when plex.tv does not answer, with a warning") {
+    auto plex = FakeProcess::start("plex", {"--movies", "1", "--shows", "1", "--user-id", "55555"});
+    PlexTvUrl url(plex.url());  // answers 404 there
+    data.write(data.servers(), server_yaml("my_plex", plex, plex.token(), ""));
+    auto r = run({"servers:test"});
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("owner:     fakeuser (account 55555)"));
+    CHECK_THAT(r.err, Catch::Contains("plex.tv did not say the owner's account id") && !Catch::Contains(plex.token()));
+    CHECK(load_servers(data.servers())->find("my_plex")->owner_id == "55555");
+  }
+  SECTION("plex.tv never asked when WS_PLEX_TV_URL is empty") {
+    auto plex = FakeProcess::start("plex", {"--movies", "1", "--shows", "1"});
+    data.write(data.servers(), server_yaml("my_plex", plex, plex.token(), ""));
+    auto r = run({"servers:test"});
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.err, !Catch::Contains("plex.tv"));
+    CHECK(load_servers(data.servers())->find("my_plex")->owner_id == "1");
+  }
 }

@@ -27,6 +27,10 @@ struct ServerConfig {
   std::string token;  // secret
   std::string uuid;   // server id; may be empty until servers:test / first import
   std::string user;   // jellyfin/emby user id (also read from options.user); plex: account id
+  // Plex: the owner's account id as webhooks name it (servers:test records it: the plex.tv account
+  // id, or PMS /accounts' owner). With no `user`, a Plex server's webhooks are accepted only for
+  // this account or local account 1 (what older PMS builds sent for the owner). Not secret.
+  std::string owner_id;
   bool import_enabled = true;
   bool export_enabled = true;
   int64_t import_last_sync = 0;  // as shown in servers.yaml for compatibility; LMDB is the truth

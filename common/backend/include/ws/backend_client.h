@@ -61,6 +61,8 @@ struct BackendOptions {
   // Overrides ServerConfig's whole-second timeouts when non-zero (tests use short ones).
   std::chrono::milliseconds timeout{0};
   std::chrono::milliseconds connect_timeout{0};
+  // Where plex_owner_account() asks for the owner's plex.tv account id; empty: never ask.
+  std::string plex_tv_url = "https://plex.tv";
 };
 
 class BackendClient {
@@ -112,6 +114,22 @@ class BackendClient {
 // The client for `server.type`. Never fails: errors surface on the first call (an invalid url
 // gives a clear error there).
 std::unique_ptr<BackendClient> make_backend_client(const ServerConfig& server, const BackendOptions& options);
+
+// Plex only: the server owner's account as webhooks name it (DESIGN §8: a Plex server with no
+// `user` accepts only its owner's plays). PMS `GET /accounts` lists the owner (local id 1 on a real
+// server, which older PMS builds also put in webhooks); plex.tv `GET /api/v2/user` with the same
+// token gives the plex.tv account id, which current builds put in webhooks. plex.tv is asked
+// only when options.plex_tv_url is set; when it cannot answer, `plextv_error` says why and
+// `plextv_id` stays empty. An error only when /accounts itself fails.
+struct PlexOwnerAccount {
+  std::string local_id;  // the owner in PMS /accounts
+  std::string name;      // the owner's name there
+  std::string plextv_id; // plex.tv account id; may be empty
+  std::string plextv_error;
+  // What servers.yaml `owner_id` records: the plex.tv id when known, else the local id.
+  std::string webhook_id() const { return plextv_id.empty() ? local_id : plextv_id; }
+};
+Result<PlexOwnerAccount> plex_owner_account(const ServerConfig& server, const BackendOptions& options);
 
 // Walks every item of a library page by page (each page is dropped before the next is fetched),
 // calling `on_page`; stops at the first error (its own or the callback's). Returns the number of
