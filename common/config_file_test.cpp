@@ -209,6 +209,8 @@ TEST_CASE("the example config.yaml loads to the defaults", "[config][example]") 
   CHECK(c.store.map_size == d.store.map_size);
   CHECK(c.endpoints.max_message == d.endpoints.max_message);
   CHECK(c.job_queue_timeout_s == d.job_queue_timeout_s);
+  CHECK(c.webhook.spool_max == d.webhook.spool_max);
+  CHECK(c.webhook.max_attempts == d.webhook.max_attempts);
   SECTION("and mentions every key") {
     for (const auto& doc : config_key_docs()) {
       const std::string leaf = doc.key.substr(doc.key.rfind('.') + 1);

@@ -15,13 +15,32 @@ using Setter = std::function<std::string(AppConfig&, std::string_view)>;
 
 std::string quoted(std::string_view v) { return "'" + std::string(v) + "'"; }
 
+// "" when `text` is a whole number in min..max (then in `out`), else why not.
+std::string whole_number(std::string_view text, int64_t min, int64_t max, int64_t& out) {
+  auto v = yaml::parse_int(text);
+  if (!v) return quoted(text) + " is not a whole number";
+  if (*v < min || *v > max) return std::to_string(*v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max);
+  out = *v;
+  return "";
+}
+
 Setter int_in(int64_t min, int64_t max, int AppConfig::*member) {
   return [=](AppConfig& c, std::string_view text) -> std::string {
-    auto v = yaml::parse_int(text);
-    if (!v) return quoted(text) + " is not a whole number";
-    if (*v < min || *v > max) return std::to_string(*v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max);
-    c.*member = static_cast<int>(*v);
-    return "";
+    int64_t v = 0;
+    std::string reason = whole_number(text, min, max, v);
+    if (reason.empty()) c.*member = static_cast<int>(v);
+    return reason;
+  };
+}
+
+// A whole number in min..max stored through `field` (for keys of nested sections).
+template <typename T>
+Setter whole_in(int64_t min, int64_t max, T& (*field)(AppConfig&)) {
+  return [=](AppConfig& c, std::string_view text) -> std::string {
+    int64_t v = 0;
+    std::string reason = whole_number(text, min, max, v);
+    if (reason.empty()) field(c) = static_cast<T>(v);
+    return reason;
   };
 }
 
@@ -167,6 +186,12 @@ std::vector<KeySpec> build() {
            "largest webhook body accepted; larger gets 413"),
        bytes_in(1024, uint64_t(64) << 20, "1024..67108864 (1K..64M)",
                 [](AppConfig& c) -> size_t& { return c.webhook.max_body; })},
+      {doc("webhook.spool_max", std::to_string(d.webhook.spool_max), "100..10000000",
+           "accepted webhooks ingest keeps before the reconciler acks them; when full it answers 503"),
+       whole_in(100, 10000000, +[](AppConfig& c) -> size_t& { return c.webhook.spool_max; })},
+      {doc("webhook.max_attempts", std::to_string(d.webhook.max_attempts), "1..1000",
+           "refusals of one webhook event before it moves to the spool's failed list"),
+       whole_in(1, 1000, +[](AppConfig& c) -> int& { return c.webhook.max_attempts; })},
       {doc("store.map_size", "8G", "1M..16T (K, M, G and T suffixes accepted)",
            "address space reserved for the state (LMDB map size); writes fail once the state fills it"),
        bytes_in(uint64_t(1) << 20, uint64_t(16) << 40, "1M..16T",

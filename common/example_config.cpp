@@ -55,6 +55,8 @@ webhook:
   apikey: ''                        # secret; `watchstate config:generate` creates one
   listen: '0.0.0.0:8081'
   max_body: 1048576                 # bytes
+  spool_max: 100000                 # accepted events kept until the reconciler acks them
+  max_attempts: 10                  # refusals before an event moves to the failed list
 import:
   every: 0                          # 0 = no schedule, else e.g. 1h
   prune_guard: 0.1                  # refuse to prune more than 10% of a server's items at once

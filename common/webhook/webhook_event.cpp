@@ -38,4 +38,25 @@ void to_json(nlohmann::json& j, const WebhookEvent& event) {
   j["item"] = event.item;
 }
 
+void from_json(const nlohmann::json& j, WebhookEvent& event) {
+  event = WebhookEvent{};
+  const std::string type = j.at("type").get<std::string>();
+  const auto server_type = parse_server_type(type);
+  if (!server_type) throw nlohmann::json::other_error::create(501, "event type '" + type + "' is not a server type", &j);
+  event.type = *server_type;
+  const std::string kind = j.at("kind").get<std::string>();
+  const auto parsed = parse_webhook_kind(kind);
+  if (!parsed) throw nlohmann::json::other_error::create(501, "event kind '" + kind + "' is unknown", &j);
+  event.kind = *parsed;
+  event.server_id = j.value("server_id", "");
+  event.server_name = j.value("server_name", "");
+  event.user_id = j.value("user_id", "");
+  event.user_name = j.value("user_name", "");
+  event.event_name = j.value("event", "");
+  event.ignore_reason = j.value("ignore_reason", "");
+  event.event_time = j.value("event_time", int64_t(0));
+  event.event_id = j.value("event_id", "");
+  event.item = j.at("item").get<MediaItem>();
+}
+
 }  // namespace ws

@@ -50,6 +50,8 @@ struct WebhookConfig {
   std::string apikey;                  // secret
   std::string listen = "0.0.0.0:8081";
   size_t max_body = 1 << 20;
+  size_t spool_max = 100000;  // accepted events ingest holds before answering 503
+  int max_attempts = 10;      // refusals of one event before it moves to the failed list
 };
 
 struct EndpointsConfig {

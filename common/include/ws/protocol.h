@@ -51,6 +51,20 @@ inline constexpr int kMaxMessageDepth = 32;
 // queue that grows without bound only hides that the work never gets done).
 inline constexpr size_t kMaxQueuedRequests = 16;
 
+// Events (docs/protocol.md "Events"): event.webhook {event, server, spool_id, received_at,
+// attempt, dry_run?} from ingest, answered ack {ref, ok, spool_id, retry, error, decision?}.
+inline constexpr std::string_view kEventField = "event";
+inline constexpr std::string_view kServerField = "server";
+inline constexpr std::string_view kSpoolIdField = "spool_id";
+inline constexpr std::string_view kReceivedAtField = "received_at";
+inline constexpr std::string_view kAttemptField = "attempt";
+inline constexpr std::string_view kDryRunField = "dry_run";
+inline constexpr std::string_view kRefField = "ref";
+inline constexpr std::string_view kOkField = "ok";
+inline constexpr std::string_view kRetryField = "retry";
+inline constexpr std::string_view kErrorField = "error";
+inline constexpr std::string_view kDecisionField = "decision";
+
 // Embedded-mode endpoints.
 inline constexpr std::string_view kInprocWorkers = "inproc://ws-workers";
 inline constexpr std::string_view kInprocEvents = "inproc://ws-events";

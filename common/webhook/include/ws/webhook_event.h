@@ -60,6 +60,10 @@ struct WebhookEvent {
   std::string event_id;
 };
 
+// The `event` of event.webhook (docs/protocol.md "Events"). from_json throws
+// nlohmann::json::exception on a type, kind or item it cannot read (the reconciler refuses the
+// message with that sentence).
 void to_json(nlohmann::json& j, const WebhookEvent& event);
+void from_json(const nlohmann::json& j, WebhookEvent& event);
 
 }  // namespace ws

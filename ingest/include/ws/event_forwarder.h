@@ -1,0 +1,134 @@
+// Sends the spool's events to the reconciler and forgets them only once acked (DESIGN §4,
+// docs/protocol.md "Events"). One thread runs run() and owns the DEALER socket connected to the
+// reconciler's `events` ROUTER; other threads only call wake(), stop() and status().
+//
+// What it promises:
+// - Every pending event is sent as `event.webhook`, oldest first, with at most `window` unacked at
+//   once. It leaves the spool only after `ack {ok: true}` for its spool_id.
+// - `ack {ok: false}` is a refusal: the event stays pending and is sent again after a backoff
+//   (retry_base · 2^(n-1), at most retry_max); after `max_attempts` refusals — or at once when the
+//   ack says `retry: false` — it moves to the spool's failed list. The count survives restarts
+//   (it is stored in the record).
+// - Nothing that is not a refusal costs an attempt: a reconciler that is down, slow or restarting
+//   only delays events. When it has been silent for `liveness` heartbeat intervals with events in
+//   flight, or when its messages show a new process (another id prefix, docs/protocol.md), every
+//   event in flight is sent again (the reconciler dedupes by event id), and the socket is
+//   reopened (zguide Paranoid Pirate). An event unacked after `ack_timeout` is sent again too.
+// - `heartbeat {}` goes out every heartbeat interval when nothing else did; any message from the
+//   reconciler counts as a sign of life (status().connected).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include <zmq.hpp>
+
+#include "ws/ingest_metrics.h"
+#include "ws/message.h"
+#include "ws/protocol.h"
+#include "ws/spool.h"
+
+namespace ws {
+
+struct ForwarderOptions {
+  std::string endpoint;                               // the reconciler's events ROUTER
+  size_t window = 512;                                // events sent and not yet acked
+  int max_attempts = 10;                              // webhook.max_attempts
+  std::chrono::milliseconds retry_base{1000};
+  std::chrono::milliseconds retry_max{300'000};
+  std::chrono::milliseconds heartbeat = protocol::kHeartbeatInterval;
+  int liveness = protocol::kLiveness;
+  // The reconciler acks after applying, which may wait for a one-item fetch job (jobs.lease and
+  // its retries): this backstop only catches an ack that was lost.
+  std::chrono::milliseconds ack_timeout{600'000};
+  int64_t max_message = 0;                            // ZMQ_MAXMSGSIZE on the socket; 0 = none
+};
+
+struct ForwarderStatus {
+  bool connected = false;    // heard from the reconciler within the liveness interval
+  int64_t last_ack_at = 0;   // unix ms of the last ok ack; 0 = none yet
+  int64_t last_heard_at = 0; // unix ms of the last message from the reconciler; 0 = none yet
+  size_t in_flight = 0;
+  size_t waiting_retry = 0;  // refused, waiting for their backoff
+  uint64_t reconnects = 0;   // sockets reopened after a silence
+};
+
+class EventForwarder {
+ public:
+  EventForwarder(zmq::context_t& context, Spool& spool, IngestMetrics& metrics, ForwarderOptions options);
+  ~EventForwarder();
+  EventForwarder(const EventForwarder&) = delete;
+  EventForwarder& operator=(const EventForwarder&) = delete;
+
+  // Runs until stop(). Call from one thread.
+  void run();
+  // Thread-safe: run() returns soon after.
+  void stop();
+  // Thread-safe: new events were committed to the spool.
+  void wake();
+  // Thread-safe snapshot.
+  ForwarderStatus status() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Flight {
+    std::string message_id;
+    Clock::time_point sent_at;
+    int64_t accepted_ms = 0;
+  };
+
+  void open_socket();
+  void receive_all();
+  void on_message(const Message& message);
+  void on_ack(const nlohmann::json& body);
+  void refused(uint64_t spool_id, const std::string& error, bool retry);
+  void requeue_in_flight(const char* why);
+  void check_liveness();
+  void release_due_retries();
+  // Sends what the window allows; returns false when the socket would block.
+  bool send_pending();
+  bool send_entry(const SpoolEntry& entry);
+  void send_heartbeat();
+  std::chrono::milliseconds poll_timeout() const;
+  void publish_status();
+
+  zmq::context_t& context_;
+  Spool& spool_;
+  IngestMetrics& metrics_;
+  ForwarderOptions options_;
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+
+  // run()'s thread only.
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::map<uint64_t, Flight> in_flight_;
+  std::unordered_map<std::string, uint64_t> by_message_id_;
+  std::multimap<Clock::time_point, uint64_t> retry_at_;  // refused events, by when they go again
+  std::set<uint64_t> waiting_retry_;
+  std::unordered_map<uint64_t, int> attempts_;           // refusals so far, for known events
+  std::set<uint64_t> resend_;                            // go again before new ones
+  uint64_t cursor_ = 0;                                  // next spool id never read yet
+  std::string peer_prefix_;                              // the reconciler process, by its ids
+  Clock::time_point last_heard_{};
+  Clock::time_point last_sent_{};
+  Clock::time_point socket_opened_{};
+  bool heard_since_open_ = false;
+  bool blocked_ = false;                                 // the socket would not take more
+  uint64_t message_counter_ = 0;
+  std::string message_prefix_;
+
+  // Published for status().
+  std::atomic<bool> connected_{false};
+  std::atomic<int64_t> last_ack_at_{0};
+  std::atomic<int64_t> last_heard_at_{0};
+  std::atomic<size_t> in_flight_count_{0};
+  std::atomic<size_t> waiting_count_{0};
+  std::atomic<uint64_t> reconnects_{0};
+};
+
+}  // namespace ws
