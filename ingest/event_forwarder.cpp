@@ -69,6 +69,9 @@ ForwarderStatus EventForwarder::status() const {
   s.in_flight = in_flight_count_.load();
   s.waiting_retry = waiting_count_.load();
   s.reconnects = reconnects_.load();
+  if (const int state = store_state_.load(); state >= 0) s.store_failed = state == 1;
+  std::lock_guard lock(store_error_mu_);
+  s.store_error = store_error_;
   return s;
 }
 
@@ -172,8 +175,14 @@ void EventForwarder::on_message(const Message& message) {
     if (!peer_prefix_.empty()) requeue_in_flight("the reconciler restarted");
     peer_prefix_ = prefix;
   }
+  if (auto store = message.body.find("store"); store != message.body.end() && store->is_object()) {
+    const bool ok = store->value("ok", true);
+    store_state_ = ok ? 0 : 1;
+    std::lock_guard lock(store_error_mu_);
+    store_error_ = ok ? "" : store->value("error", "");
+  }
   if (message.type == protocol::kAck) on_ack(message.body);
-  // heartbeat: the sign of life above is all it says.
+  // heartbeat: the sign of life (and the store's health) above is all it says.
 }
 
 void EventForwarder::on_ack(const nlohmann::json& body) {

@@ -1,5 +1,7 @@
 #include "ws/ingest.h"
 
+#include <sys/socket.h>
+
 #include <charconv>
 #include <chrono>
 #include <map>
@@ -241,9 +243,9 @@ struct Ingest::Impl {
           {"last_ack_at", at(fs.last_ack_at)},
           {"last_heard_at", at(fs.last_heard_at)},
           {"reconnects", fs.reconnects},
-          // The reconciler's store health comes with its status reply (a later change); null =
-          // not known here.
-          {"store_failed", nullptr}}},
+          // From the reconciler's heartbeats (`store {ok, error}`); null until one says.
+          {"store_failed", fs.store_failed ? nlohmann::json(*fs.store_failed) : nlohmann::json(nullptr)},
+          {"store_error", fs.store_error}}},
         {"in_flight", fs.in_flight},
         {"waiting_retry", fs.waiting_retry}};
     res.status = writable ? 200 : 503;
@@ -287,6 +289,7 @@ Result<std::unique_ptr<Ingest>> Ingest::create(zmq::context_t& context, IngestOp
     if (method != "POST") return 100;
     IntakeDecision head = check_head(head_of(req), *p->current_senders(), p->options.config.webhook.max_body);
     if (head.status == 0) return 100;
+    res.status = head.status;  // httplib writes res.status, not what this returns
     res.set_header("X-Status", head.x_status);
     res.set_header("Connection", "close");
     res.set_content(head.x_status + "\n", "text/plain; charset=utf-8");
@@ -302,6 +305,15 @@ Result<std::unique_ptr<Ingest>> Ingest::create(zmq::context_t& context, IngestOp
     }
   });
 
+  // httplib listens with a backlog of 5: a burst of senders each opening a connection (Plex,
+  // Jellyfin and Emby post every webhook on a new one) would see SYNs dropped and a 1 s retry
+  // whenever the accept thread is late. The listening socket is remembered here and its backlog
+  // raised after the bind (listen() may be called again on a listening socket).
+  auto listening_fd = std::make_shared<int>(-1);
+  server.set_socket_options([listening_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    *listening_fd = sock;
+  });
   p->host = listen->host.empty() ? "0.0.0.0" : listen->host;
   if (listen->port == 0) {
     p->port = server.bind_to_any_port(p->host);
@@ -313,6 +325,7 @@ Result<std::unique_ptr<Ingest>> Ingest::create(zmq::context_t& context, IngestOp
                                                     " (in use, or not an address of this machine)");
     p->port = listen->port;
   }
+  if (*listening_fd >= 0) ::listen(*listening_fd, SOMAXCONN);
   spdlog::info("ingest: listening on {}:{}; spool {} ({} pending, {} failed); events to {}", p->host, p->port,
                p->spool->dir().string(), p->spool->depth(), p->spool->failed_count(), p->options.events());
   return std::unique_ptr<Ingest>(new Ingest(std::move(impl)));

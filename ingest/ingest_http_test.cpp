@@ -252,6 +252,15 @@ TEST_CASE("an event accepted before ingest stopped is sent after it starts again
   auto health = nlohmann::json::parse(ingest.client().Get("/healthz")->body);
   CHECK(health["reconciler"]["connected"] == true);
   CHECK(health["reconciler"]["last_ack_at"].is_number());
+  CHECK(health["reconciler"]["store_failed"].is_null());
+  reconciler.set_store_health({{"ok", false}, {"error", "mdb_txn_commit: MDB_MAP_FULL"}});
+  REQUIRE(wait_until([&] { return ingest->forwarder_status().store_failed == std::optional<bool>(true); }));
+  auto failed = ingest.client().Get("/healthz");
+  REQUIRE(failed);
+  CHECK(failed->status == 200);  // ingest still takes webhooks: they wait in the spool
+  health = nlohmann::json::parse(failed->body);
+  CHECK(health["reconciler"]["store_failed"] == true);
+  CHECK_THAT(health["reconciler"]["store_error"].get<std::string>(), Catch::Contains("MDB_MAP_FULL"));
   auto metrics = ingest.client().Get("/metrics");
   CHECK_THAT(metrics->body, Catch::Contains("ws_ingest_events_acked_total 1"));
   CHECK_THAT(metrics->body, Catch::Contains("ws_ingest_apply_latency_seconds_count 1"));

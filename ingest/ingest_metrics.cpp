@@ -33,6 +33,18 @@ void LatencyHistogram::observe(double seconds) {
   sum_us_.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
 }
 
+double LatencyHistogram::quantile(double q) const {
+  const uint64_t total = count_.load();
+  if (total == 0) return 0;
+  const auto rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBounds.size(); ++i) {
+    cumulative += buckets_[i].load();
+    if (cumulative >= rank) return kBounds[i];
+  }
+  return kBounds.back();
+}
+
 void LatencyHistogram::render(std::string& out, std::string_view name, std::string_view help) const {
   metric(out, name, "histogram", help);
   uint64_t cumulative = 0;

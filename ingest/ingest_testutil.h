@@ -96,6 +96,11 @@ class ReconcilerDouble {
     return events_.size();
   }
   size_t heartbeats() const { return heartbeats_.load(); }
+  // What its heartbeats say about the store ({ok, error}); null = nothing.
+  void set_store_health(nlohmann::json store) {
+    std::lock_guard lock(mu_);
+    store_ = std::move(store);
+  }
 
  private:
   void loop() {
@@ -114,7 +119,9 @@ class ReconcilerDouble {
         const Mode mode = mode_.load();
         if (m.type == protocol::kHeartbeat) {
           ++heartbeats_;
-          send_message(*socket_, Message{std::string(protocol::kHeartbeat), {{"id", next_id()}}}, env->peer);
+          nlohmann::json beat = {{"id", next_id()}};
+          if (auto store = store_health(); !store.is_null()) beat["store"] = store;
+          send_message(*socket_, Message{std::string(protocol::kHeartbeat), beat}, env->peer);
           continue;
         }
         if (m.type != protocol::kEventWebhook) continue;
@@ -132,6 +139,10 @@ class ReconcilerDouble {
       }
     }
   }
+  nlohmann::json store_health() const {
+    std::lock_guard lock(mu_);
+    return store_;
+  }
   std::string next_id() { return prefix_ + "-" + std::to_string(++sent_); }
   void record(const nlohmann::json& body) {
     std::lock_guard lock(mu_);
@@ -147,6 +158,7 @@ class ReconcilerDouble {
   std::atomic<size_t> heartbeats_{0};
   mutable std::mutex mu_;
   std::vector<nlohmann::json> events_;
+  nlohmann::json store_;
   std::thread thread_;
 };
 

@@ -22,6 +22,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -56,6 +58,10 @@ struct ForwarderStatus {
   size_t in_flight = 0;
   size_t waiting_retry = 0;  // refused, waiting for their backoff
   uint64_t reconnects = 0;   // sockets reopened after a silence
+  // The reconciler's store health as its last heartbeat carried it (`store {ok, error}`);
+  // nullopt until one said.
+  std::optional<bool> store_failed;
+  std::string store_error;
 };
 
 class EventForwarder {
@@ -129,6 +135,9 @@ class EventForwarder {
   std::atomic<size_t> in_flight_count_{0};
   std::atomic<size_t> waiting_count_{0};
   std::atomic<uint64_t> reconnects_{0};
+  std::atomic<int> store_state_{-1};  // -1 unknown, 0 ok, 1 failed
+  mutable std::mutex store_error_mu_;
+  std::string store_error_;
 };
 
 }  // namespace ws

@@ -20,6 +20,9 @@ class LatencyHistogram {
   static constexpr std::array<double, 14> kBounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                   0.25,  0.5,    1,     2.5,  5,     10,  60};
   void observe(double seconds);
+  // The upper bound of the bucket holding quantile q (0..1): "at most this many seconds"; the
+  // last finite bound when it falls in +Inf; 0 with no observation.
+  double quantile(double q) const;
   // Lines `<name>_bucket{le=...}`, `<name>_sum`, `<name>_count`.
   void render(std::string& out, std::string_view name, std::string_view help) const;
 
