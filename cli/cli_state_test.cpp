@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_testutil.h"
+#include "ws/spool.h"
 #include "ws/store.h"
 
 using namespace ws;
@@ -189,6 +190,32 @@ TEST_CASE("db:stats counts records and shows last syncs", "[cli][state]") {
   REQUIRE(text.code == 0);
   CHECK_THAT(text.out, Catch::Contains("records:   3"));
   CHECK_THAT(text.out, Catch::Contains("2023-11-14 22:15:00"));
+}
+
+TEST_CASE("db:stats shows what waits in ingest's spool, and what failed there", "[cli][state][spool]") {
+  DataDir data;
+  seed_state(data);
+  CHECK(nlohmann::json::parse(run({"--output", "json", "db:stats"}).out)["spool"].is_null());
+  {
+    auto spool = Spool::open(data.path / "spool");  // as ws-ingest left it
+    REQUIRE(spool);
+    SpoolRecord record;
+    record.server = "my_plex";
+    record.received_at = 1700000500;
+    REQUIRE((*spool)->append(record));
+    auto refused = (*spool)->append(record);
+    REQUIRE(refused);
+    (*spool)->move_to_failed(*refused, 10, "the one-item fetch failed");
+    (*spool)->flush();
+    // db:stats reads it while ingest still holds it.
+    auto j = nlohmann::json::parse(run({"--output", "json", "db:stats"}).out);
+    CHECK(j["spool"]["pending"] == 1);
+    CHECK(j["spool"]["failed"] == 1);
+    CHECK(j["spool"]["oldest_pending_at"] == 1700000500);
+  }
+  auto text = run({"db:stats"});
+  REQUIRE(text.code == 0);
+  CHECK_THAT(text.out, Catch::Contains("spool:     1 webhook events waiting for the reconciler, 1 failed"));
 }
 
 TEST_CASE("the state commands work while a writer holds the store", "[cli][state]") {

@@ -153,6 +153,28 @@ TEST_CASE("config:generate creates a key once and keeps it", "[cli]") {
     CHECK_THAT(file->config.webhook.apikey, isHex64);
     CHECK(file->config.webhook.listen == "0.0.0.0:1234");
   }
+  SECTION("it prints the webhook URL of each configured server, with that server's own token") {
+    data.write(data.config(), "webhook:\n  apikey: global-key\n  listen: '0.0.0.0:9090'\n");
+    data.write(data.servers(),
+               "my_plex:\n  type: plex\n  url: http://p:32400\n  token: t\n"
+               "my_jf:\n  type: jellyfin\n  url: http://j:8096\n  token: t\n  user: u\n  webhook: { token: jf-own-key }\n");
+    auto r = run({"config:generate", "--host", "ws.lan"});
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("my_plex (plex): http://ws.lan:9090/?type=plex&apikey=global-key"));
+    CHECK_THAT(r.out, Catch::Contains("my_jf (jellyfin): http://ws.lan:9090/?type=jellyfin&apikey=jf-own-key"));
+    auto j = nlohmann::json::parse(run({"config:generate", "--output", "json", "--host", "ws.lan"}).out);
+    REQUIRE(j["webhook_urls"].size() == 2);
+    CHECK(j["webhook_urls"][0]["server"] == "my_plex");
+    CHECK(j["webhook_urls"][0]["url"] == "http://ws.lan:9090/?type=plex&apikey=global-key");
+  }
+  SECTION("with no server configured, one URL per type on the listen address") {
+    data.write(data.config(), "webhook:\n  apikey: k\n  listen: '192.168.1.5:8081'\n");
+    auto r = run({"config:generate"});
+    REQUIRE(r.code == 0);
+    for (const char* type : {"plex", "jellyfin", "emby"})
+      CHECK_THAT(r.out, Catch::Contains(std::string("any ") + type + " server: http://192.168.1.5:8081/?type=" + type +
+                                        "&apikey=k"));
+  }
   SECTION("a broken config.yaml is reported, not replaced") {
     data.write(data.config(), "log:\n  level: loud\n");
     auto r = run({"config:generate"});

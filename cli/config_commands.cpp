@@ -1,5 +1,5 @@
 // config:dump and config:generate. Neither ever replaces a file the user wrote: dump refuses,
-// generate only adds the missing key.
+// generate only adds the missing key (and prints the webhook URLs that carry it).
 #include "ws/config_commands.h"
 
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include "ws/cli_commands.h"
 #include "ws/cli_context.h"
 #include "ws/cli_output.h"
+#include "ws/ingest_options.h"
 
 namespace ws {
 namespace {
@@ -122,7 +123,52 @@ Result<std::string> add_apikey(const std::filesystem::path& path, const std::str
   return updated;
 }
 
-int run_generate(const CliContext& ctx) {
+struct WebhookUrl {
+  std::string server;  // empty: any server of the type
+  std::string type;
+  std::string url;
+};
+
+// The host a media server should post to: --host, else webhook.listen's host, else (a wildcard
+// listen address) this machine's name.
+std::string webhook_host(const std::string& given, const std::string& listen_host) {
+  if (!given.empty()) return given;
+  if (!listen_host.empty() && listen_host != "0.0.0.0" && listen_host != "::")
+    return listen_host.find(':') != std::string::npos ? "[" + listen_host + "]" : listen_host;
+  char name[256] = {0};
+  if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') return name;
+  return "HOST";
+}
+
+// One URL per configured server (with its own webhook.token when it has one), or one per type
+// when none is configured yet.
+std::vector<WebhookUrl> webhook_urls(const CliContext& ctx, const std::string& key, const std::string& host_option) {
+  std::string listen = AppConfig{}.webhook.listen;
+  std::string apikey = key;
+  if (auto config = ctx.config()) {
+    listen = config->config.webhook.listen;
+    if (!config->config.webhook.apikey.empty()) apikey = config->config.webhook.apikey;  // WS_WEBHOOK_APIKEY wins
+  }
+  auto address = parse_listen(listen);
+  const std::string host = webhook_host(host_option, address ? address->host : "");
+  const std::string port = address && address->port != 0 ? std::to_string(address->port) : "PORT";
+  auto url = [&](std::string_view type, const std::string& k) {
+    return "http://" + host + ":" + port + "/?type=" + std::string(type) + "&apikey=" + k;
+  };
+  std::vector<WebhookUrl> out;
+  if (auto servers = ctx.servers(); servers && !servers->servers.empty()) {
+    for (const auto& s : servers->servers) {
+      const std::string& k = s.webhook_token.empty() ? apikey : s.webhook_token;
+      out.push_back({s.name, std::string(to_string(s.type)), url(to_string(s.type), k)});
+    }
+  } else {
+    for (auto type : {ServerType::plex, ServerType::jellyfin, ServerType::emby})
+      out.push_back({"", std::string(to_string(type)), url(to_string(type), apikey)});
+  }
+  return out;
+}
+
+int run_generate(const CliContext& ctx, const std::string& host_option) {
   const auto path = ctx.paths.config_file();
   std::string key;
   bool created = false;
@@ -150,12 +196,24 @@ int run_generate(const CliContext& ctx) {
   if (std::getenv("WS_WEBHOOK_APIKEY")) {
     ctx.warn("WS_WEBHOOK_APIKEY is set: it overrides the key in " + path.string());
   }
+  // Printing the key is what this command is for (it is not a log line); the URLs carry it too,
+  // since the media servers' webhook settings need them whole.
+  const auto urls = webhook_urls(ctx, key, host_option);
   if (ctx.json()) {
-    print_json(*ctx.out, {{"apikey", key}, {"created", created}, {"file", path.string()}});
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& u : urls) {
+      nlohmann::json entry = {{"type", u.type}, {"url", u.url}};
+      if (!u.server.empty()) entry["server"] = u.server;
+      list.push_back(std::move(entry));
+    }
+    print_json(*ctx.out, {{"apikey", key}, {"created", created}, {"file", path.string()}, {"webhook_urls", list}});
   } else {
     *ctx.out << (created ? "created webhook.apikey in " : "kept the existing webhook.apikey in ") << path.string()
              << "\n"
-             << key << "\n";
+             << key << "\n\nwebhook URLs (set them in each server's webhook settings):\n";
+    for (const auto& u : urls)
+      *ctx.out << "  " << (u.server.empty() ? "any " + u.type + " server" : u.server + " (" + u.type + ")") << ": "
+               << u.url << "\n";
   }
   return kExitOk;
 }
@@ -168,8 +226,12 @@ void register_config_commands(CLI::App& app, CliContext& ctx) {
   dump->add_option("what", *what, "Which file: servers or config")->required()->check(CLI::IsMember({"servers", "config"}));
   dump->callback([&ctx, what] { ctx.action = [&ctx, what] { return run_dump(ctx, *what); }; });
 
-  auto* generate = add_command(app, "config:generate", "Create webhook.apikey in config.yaml if missing, print it");
-  generate->callback([&ctx] { ctx.action = [&ctx] { return run_generate(ctx); }; });
+  auto* generate = add_command(app, "config:generate",
+                               "Create webhook.apikey in config.yaml if missing, print it and each server's webhook URL");
+  auto host = std::make_shared<std::string>();
+  generate->add_option("--host", *host,
+                       "host or address the media servers reach ingest at (default: webhook.listen's, or this machine's name)");
+  generate->callback([&ctx, host] { ctx.action = [&ctx, host] { return run_generate(ctx, *host); }; });
 }
 
 }  // namespace ws

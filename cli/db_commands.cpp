@@ -1,4 +1,5 @@
-// db:stats: what the state holds, how big it is, and when each server last synced.
+// db:stats: what the state holds, how big it is, when each server last synced, and what waits in
+// ingest's spool.
 #include "ws/db_commands.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "ws/cli_context.h"
 #include "ws/cli_output.h"
 #include "ws/control_client.h"
+#include "ws/spool.h"
 #include "ws/state_access.h"
 
 namespace ws {
@@ -52,6 +54,20 @@ uint64_t refused_in_outbox(const Store& store) {
   return refused;
 }
 
+// Ingest's spool, read-only ({pending, failed, oldest_pending_at, file_bytes}); null when there
+// is none (no ingest ran here).
+nlohmann::json spool_json(const CliContext& ctx) {
+  auto spool = read_spool_stats(ctx.paths.spool_dir());
+  if (!spool) {
+    if (spool.error().kind != ErrorKind::not_found) ctx.warn(spool.error().message);
+    return nullptr;
+  }
+  return {{"pending", spool->pending},
+          {"failed", spool->failed},
+          {"oldest_pending_at", spool->oldest_pending_at},
+          {"file_bytes", spool->file_bytes}};
+}
+
 int run_stats(const CliContext& ctx) {
   auto store = open_state_read_only(ctx);
   if (!store) return ctx.fail(store.error());
@@ -85,6 +101,7 @@ int run_stats(const CliContext& ctx) {
     return it == stats.ignored_writes.end() ? IgnoredWrites{} : it->second;
   };
   const nlohmann::json health = reconciler_store_health(config);
+  const nlohmann::json spool = spool_json(ctx);
 
   if (ctx.json()) {
     nlohmann::json servers = nlohmann::json::object();
@@ -105,6 +122,7 @@ int run_stats(const CliContext& ctx) {
                           {"outbox_refused", refused},
                           {"file_bytes", stats.file_bytes},
                           {"store", health},
+                          {"spool", spool},
                           {"servers", servers}});
     return kExitOk;
   }
@@ -122,6 +140,10 @@ int run_stats(const CliContext& ctx) {
     out << "store:     FAILED: " << health.value("error", "") << "\n"
         << "           the reconciler refuses writes; it re-opens the state at its next request, with "
            "store.map_size re-read from config.yaml\n";
+  }
+  if (!spool.is_null()) {
+    out << "spool:     " << spool["pending"].get<uint64_t>() << " webhook events waiting for the reconciler, "
+        << spool["failed"].get<uint64_t>() << " failed (" << ctx.paths.spool_dir().string() << ")\n";
   }
   if (names.empty()) return kExitOk;
   std::vector<std::vector<std::string>> rows;

@@ -6,6 +6,7 @@
 
 #include "ws/exporter.h"
 #include "ws/fetcher.h"
+#include "ws/ingest.h"
 #include "ws/protocol.h"
 #include "ws/reconciler.h"
 
@@ -72,13 +73,27 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::start(EmbeddedStackOptions
   } catch (const std::exception& e) {
     return make_error(ErrorKind::invalid_input, e.what());
   }
+  if (options.ingest) {
+    IngestOptions io;
+    io.paths = options.paths;
+    io.config = ro.config;
+    io.events_endpoint =
+        options.use_config_endpoints ? stack->reconciler_->events_endpoint() : ro.config.endpoints.events;
+    auto ingest = Ingest::create(stack->context_, io);
+    if (!ingest) return ingest.error();
+    stack->ingest_ = std::move(ingest.value());
+    stack->threads_.emplace_back(guarded(stack->ingest_.get(), "ingest", options.on_failure));
+  }
   stack->threads_.emplace_back(guarded(stack->reconciler_.get(), "the reconciler", options.on_failure));
   for (auto& f : stack->fetchers_) stack->threads_.emplace_back(guarded(f.get(), "a fetcher", options.on_failure));
   for (auto& e : stack->exporters_) stack->threads_.emplace_back(guarded(e.get(), "an exporter", options.on_failure));
   return stack;
 }
 
+std::string EmbeddedStack::webhook_url() const { return ingest_ ? ingest_->base_url() : std::string(); }
+
 void EmbeddedStack::stop() {
+  if (ingest_) ingest_->stop();
   for (auto& f : fetchers_) f->stop();
   for (auto& e : exporters_) e->stop();
   if (reconciler_) reconciler_->stop();
@@ -89,6 +104,7 @@ EmbeddedStack::~EmbeddedStack() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   // Sockets close before the context (members are destroyed in reverse order, the context last).
+  ingest_.reset();
   fetchers_.clear();
   exporters_.clear();
   reconciler_.reset();

@@ -155,10 +155,12 @@ int run_serve(CliContext& ctx) {
     if (failure.empty()) failure = error;
     cv.notify_all();
   };
+  so.ingest = true;
   auto stack = EmbeddedStack::start(so);
   if (!stack) return ctx.fail(stack.error());
   *ctx.err << "watchstate: serving (control " << stack.value()->control_endpoint() << ", workers "
-           << stack.value()->workers_endpoint() << "); Ctrl-C stops\n";
+           << stack.value()->workers_endpoint() << ", webhooks " << stack.value()->webhook_url()
+           << "); Ctrl-C stops\n";
   {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return stopping || !failure.empty(); });
@@ -214,7 +216,7 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
     };
   });
 
-  auto* serve = add_command(app, "serve", "Run the whole stack (reconciler, fetcher, exporter) in this process until Ctrl-C");
+  auto* serve = add_command(app, "serve", "Run the whole stack (reconciler, fetcher, exporter, ingest) in this process until Ctrl-C");
   serve->callback([&ctx] { ctx.action = [&ctx] { return run_serve(ctx); }; });
 }
 

@@ -19,6 +19,7 @@ namespace ws {
 class Reconciler;
 class Fetcher;
 class Exporter;
+class Ingest;
 
 struct EmbeddedStackOptions {
   DataPaths paths;
@@ -29,6 +30,7 @@ struct EmbeddedStackOptions {
   // Called (on the failing thread) when a thread of the stack ends with an exception: its
   // component stopped, the others go on. `serve` stops with a non-zero exit on it.
   std::function<void(const std::string& error)> on_failure;
+  bool ingest = false;  // serve: also take webhooks on webhook.listen (ws-ingest as a thread)
 };
 
 class EmbeddedStack {
@@ -43,6 +45,8 @@ class EmbeddedStack {
   zmq::context_t& context() { return context_; }
   std::string control_endpoint() const { return control_endpoint_; }
   std::string workers_endpoint() const { return workers_endpoint_; }
+  // Where ingest takes webhooks ("http://127.0.0.1:8081"); empty without ingest.
+  std::string webhook_url() const;
   // Thread-safe; the destructor waits.
   void stop();
 
@@ -53,6 +57,7 @@ class EmbeddedStack {
   std::unique_ptr<Reconciler> reconciler_;
   std::vector<std::unique_ptr<Fetcher>> fetchers_;
   std::vector<std::unique_ptr<Exporter>> exporters_;
+  std::unique_ptr<Ingest> ingest_;
   std::vector<std::thread> threads_;
   std::string control_endpoint_;
   std::string workers_endpoint_;
