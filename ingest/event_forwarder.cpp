@@ -85,7 +85,8 @@ void EventForwarder::open_socket() {
   if (options_.max_message > 0) socket_->set(zmq::sockopt::maxmsgsize, options_.max_message);
   socket_->connect(options_.endpoint);
   socket_opened_ = Clock::now();
-  heard_since_open_ = false;
+  event_unanswered_since_.reset();
+  beat_unanswered_since_.reset();
   blocked_ = false;
 }
 
@@ -165,9 +166,8 @@ void EventForwarder::receive_all() {
 }
 
 void EventForwarder::on_message(const Message& message) {
-  const auto now = Clock::now();
-  last_heard_ = now;
-  heard_since_open_ = true;
+  event_unanswered_since_.reset();
+  beat_unanswered_since_.reset();
   last_heard_at_ = unix_ms();
   if (!connected_.exchange(true)) spdlog::info("ingest: the reconciler answers on {}", options_.endpoint);
   const std::string prefix = id_prefix(message.body);
@@ -258,12 +258,19 @@ void EventForwarder::requeue_in_flight(const char* why) {
 void EventForwarder::check_liveness() {
   const auto now = Clock::now();
   const auto window = options_.heartbeat * options_.liveness;
-  const auto since = heard_since_open_ ? last_heard_ : socket_opened_;
-  if (now - since <= window) return;
+  const bool events_late = !in_flight_.empty() && event_unanswered_since_ && now - *event_unanswered_since_ > window;
+  const bool beats_late = beat_unanswered_since_ && now - *beat_unanswered_since_ > window;
+  if (!events_late && !beats_late) return;
+  const auto since = events_late ? *event_unanswered_since_ : *beat_unanswered_since_;
   if (connected_.exchange(false))
     spdlog::warn("ingest: the reconciler on {} has been silent for {} ms", options_.endpoint,
                  std::chrono::duration_cast<std::chrono::milliseconds>(now - since).count());
-  requeue_in_flight("the reconciler went silent");
+  beat_unanswered_since_.reset();
+  if (events_late) {
+    requeue_in_flight("the reconciler went silent");
+  } else if (now - socket_opened_ < 10 * window) {
+    return;  // nothing in flight: a fresh socket only now and then
+  }
   // A fresh socket drops whatever a dead connection still held (zguide Paranoid Pirate).
   open_socket();
   ++reconnects_;
@@ -326,12 +333,15 @@ bool EventForwarder::send_entry(const SpoolEntry& entry) {
   in_flight_[entry.id] = Flight{message_id, now, entry.record.accepted_ms};
   by_message_id_[message_id] = entry.id;
   last_sent_ = now;
+  if (!event_unanswered_since_) event_unanswered_since_ = now;
   return true;
 }
 
 void EventForwarder::send_heartbeat() {
   last_sent_ = Clock::now();  // also when it could not go: no retry storm
-  (void)send_message(*socket_, Message{std::string(protocol::kHeartbeat), nlohmann::json::object()});
+  if (send_message(*socket_, Message{std::string(protocol::kHeartbeat), nlohmann::json::object()}) &&
+      !beat_unanswered_since_)
+    beat_unanswered_since_ = last_sent_;
 }
 
 void EventForwarder::publish_status() {

@@ -206,7 +206,12 @@ struct Ingest::Impl {
         spdlog::debug("ingest: {}", d.x_status);
       }
     } else if (d.status == 200) {
-      spdlog::info("ingest: ignored: {}", d.x_status);
+      // Servers send many events that are not about watch state: those only at debug.
+      if (d.ignored == IgnoreReason::event_not_used) {
+        spdlog::debug("ingest: ignored: {}", d.x_status);
+      } else {
+        spdlog::info("ingest: ignored: {}", d.x_status);
+      }
     } else {
       spdlog::info("ingest: answered {}: {}", d.status, d.x_status);
     }
@@ -280,7 +285,16 @@ Result<std::unique_ptr<Ingest>> Ingest::create(zmq::context_t& context, IngestOp
     res.set_content(p->metrics.render(p->gauges()), "text/plain; version=0.0.4");
   });
   server.Post(".*", [p](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-    p->handle_post(req, res, reader);
+    try {
+      p->handle_post(req, res, reader);
+    } catch (const std::exception& e) {
+      // A bug, not the sender's fault; httplib would put e.what() in a response header.
+      spdlog::error("ingest: internal error on a webhook: {}", e.what());
+      IntakeDecision d;
+      d.status = 500;
+      d.x_status = "internal_error: see the ingest log";
+      p->respond(res, d);
+    }
   });
   // Refused before a byte of the body is sent, for senders that ask first (curl does for large
   // bodies).

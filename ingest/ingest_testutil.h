@@ -85,6 +85,8 @@ class ReconcilerDouble {
 
   const std::string& endpoint() const { return endpoint_; }
   void set_mode(Mode mode) { mode_ = mode; }
+  // Off: heartbeats are taken and never answered (a reconciler that only answers events).
+  void answer_heartbeats(bool on) { answer_heartbeats_ = on; }
 
   // Bodies of every event.webhook received, in order (resends included).
   std::vector<nlohmann::json> events() const {
@@ -119,6 +121,7 @@ class ReconcilerDouble {
         const Mode mode = mode_.load();
         if (m.type == protocol::kHeartbeat) {
           ++heartbeats_;
+          if (!answer_heartbeats_) continue;
           nlohmann::json beat = {{"id", next_id()}};
           if (auto store = store_health(); !store.is_null()) beat["store"] = store;
           send_message(*socket_, Message{std::string(protocol::kHeartbeat), beat}, env->peer);
@@ -156,6 +159,7 @@ class ReconcilerDouble {
   std::atomic<Mode> mode_;
   std::atomic<bool> stop_{false};
   std::atomic<size_t> heartbeats_{0};
+  std::atomic<bool> answer_heartbeats_{true};
   mutable std::mutex mu_;
   std::vector<nlohmann::json> events_;
   nlohmann::json store_;

@@ -122,13 +122,16 @@ TEST_CASE("ws-ingest killed after its 202 and before the ack sends the event whe
   const e2e::Env env{{"WS_DATA_PATH", dir.path.string()}};
   auto start = [&](const std::string& name) {
     auto process = e2e::Process::spawn(WS_INGEST_BINARY, {}, env, dir.path / "logs", name);
-    std::smatch port;
+    int port = 0;
     const std::regex listening("listening on http://127\\.0\\.0\\.1:(\\d+)");
     REQUIRE(wait_until([&] {
       const std::string out = process.out();
-      return std::regex_search(out, port, listening);
+      std::smatch match;
+      if (!std::regex_search(out, match, listening)) return false;
+      port = std::stoi(match[1].str());
+      return true;
     }));
-    return std::make_pair(std::move(process), std::stoi(port[1]));
+    return std::make_pair(std::move(process), port);
   };
 
   auto [first, port] = start("ingest-1");

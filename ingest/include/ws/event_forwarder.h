@@ -13,7 +13,9 @@
 //   only delays events. When it has been silent for `liveness` heartbeat intervals with events in
 //   flight, or when its messages show a new process (another id prefix, docs/protocol.md), every
 //   event in flight is sent again (the reconciler dedupes by event id), and the socket is
-//   reopened (zguide Paranoid Pirate). An event unacked after `ack_timeout` is sent again too.
+//   reopened (zguide Paranoid Pirate; with nothing in flight, at most every 10 liveness
+//   intervals). Silence counts from the first message it left unanswered, so an idle spell never
+//   makes the next event look late. An event unacked after `ack_timeout` is sent again too.
 // - `heartbeat {}` goes out every heartbeat interval when nothing else did; any message from the
 //   reconciler counts as a sign of life (status().connected).
 #pragma once
@@ -120,10 +122,13 @@ class EventForwarder {
   std::set<uint64_t> resend_;                            // go again before new ones
   uint64_t cursor_ = 0;                                  // next spool id never read yet
   std::string peer_prefix_;                              // the reconciler process, by its ids
-  Clock::time_point last_heard_{};
   Clock::time_point last_sent_{};
   Clock::time_point socket_opened_{};
-  bool heard_since_open_ = false;
+  // When the first event (and, apart, the first heartbeat) went out that the reconciler has not
+  // answered anything since; empty once it spoke. Silence is measured from these, so neither an
+  // idle spell nor a reconciler that ignores heartbeats makes a fresh event look late.
+  std::optional<Clock::time_point> event_unanswered_since_;
+  std::optional<Clock::time_point> beat_unanswered_since_;
   bool blocked_ = false;                                 // the socket would not take more
   uint64_t message_counter_ = 0;
   std::string message_prefix_;
