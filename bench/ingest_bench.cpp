@@ -1,0 +1,204 @@
+// Webhook intake speed of ws-ingest with its durable spool: keep-alive HTTP clients post Jellyfin
+// progress webhooks as fast as ingest answers; every 202 means the event was fsync'ed into the
+// spool. A ZeroMQ ROUTER in this process stands in for the reconciler and acks every event, so
+// the spool drains as it fills (part 1 of issue 9; the figure with the real reconciler applying
+// the events comes with part 2). Prints the setup with the numbers (STYLE 16).
+//
+//   ws_ingest_bench [--connections 16] [--seconds 10] [--http-threads 32] [--dir PATH]
+//
+// The spool goes to --dir (default ./ingest-bench-data, removed afterwards): keep it on a real
+// disk, since on tmpfs an fsync costs nothing.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "ingest_testutil.h"
+#include "ws/ingest.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  int connections = 16;
+  int seconds = 10;
+  int http_threads = 32;
+  std::string dir = "ingest-bench-data";
+};
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown cpu";
+}
+
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double l = 0;
+  in >> l;
+  return l;
+}
+
+// The median cost of one small write + fdatasync in `dir`, in ms (what one spool commit pays).
+double fsync_ms(const std::filesystem::path& dir) {
+  const auto file = dir / "fsync-probe";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return -1;
+  std::vector<double> times;
+  char block[4096] = {1};
+  for (int i = 0; i < 200; ++i) {
+    const auto t = Clock::now();
+    if (::pwrite(fd, block, sizeof block, (i % 16) * 4096) < 0 || ::fdatasync(fd) != 0) break;
+    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+  }
+  ::close(fd);
+  std::filesystem::remove(file);
+  if (times.empty()) return -1;
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())));
+  return sorted[i];
+}
+
+std::string progress_body(uint64_t n) {
+  return R"({"NotificationType":"UserDataSaved","SaveReason":"UpdateUserData","ServerId":"0f1e2d3c4b5a69788796a5b4c3d2e1f0",)"
+         R"("ServerName":"jelly","UserId":"6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d","NotificationUsername":"alice",)"
+         R"("ItemId":"00112233445566778899aabbccddeeff","ItemType":"Movie","Name":"The Matrix","Year":1999,)"
+         R"("Provider_imdb":"tt0133093","Provider_tmdb":"603","Played":false,"PlayCount":0,"PlaybackPositionTicks":)" +
+         std::to_string(600000000 + n * 10000) + "}";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--connections") a.connections = std::stoi(value);
+    else if (flag == "--seconds") a.seconds = std::stoi(value);
+    else if (flag == "--http-threads") a.http_threads = std::stoi(value);
+    else if (flag == "--dir") a.dir = value;
+    else {
+      std::cerr << "unknown flag " << flag << "\n";
+      return 2;
+    }
+  }
+  const std::filesystem::path root = std::filesystem::absolute(a.dir);
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "config");
+  std::ofstream(root / "config" / "servers.yaml")
+      << "my_jf:\n  type: jellyfin\n  url: 'http://127.0.0.1:1'\n  token: t\n"
+         "  uuid: '0f1e2d3c4b5a69788796a5b4c3d2e1f0'\n  user: '6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d'\n";
+  const double fsync = fsync_ms(root);
+
+  zmq::context_t context;
+  ws::testing::ReconcilerDouble reconciler(context);
+  ws::IngestOptions o;
+  o.paths.root = root;
+  o.config.webhook.apikey = "bench-key";
+  o.config.webhook.listen = "127.0.0.1:0";
+  o.events_endpoint = reconciler.endpoint();
+  o.http_threads = a.http_threads;
+  auto made = ws::Ingest::create(context, o);
+  if (!made) {
+    std::cerr << made.error().message << "\n";
+    return 1;
+  }
+  auto& ingest = *made.value();
+  std::thread serving([&] { ingest.run(); });
+  const int port = ingest.listening_port();
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> counter{0};
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(a.connections));
+  std::vector<uint64_t> refused(static_cast<size_t>(a.connections), 0);
+  std::vector<std::thread> clients;
+  const auto started = Clock::now();
+  for (int c = 0; c < a.connections; ++c) {
+    clients.emplace_back([&, c] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
+      auto& mine = latencies[static_cast<size_t>(c)];
+      mine.reserve(200000);
+      while (!stop) {
+        const std::string body = progress_body(counter++);
+        const auto t = Clock::now();
+        auto r = client.Post("/?type=jellyfin&apikey=bench-key", body, "text/plain");
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+        if (r && r->status == 202) {
+          mine.push_back(ms);
+        } else {
+          ++refused[static_cast<size_t>(c)];
+          if (refused[static_cast<size_t>(c)] <= 3)
+            std::fprintf(stderr, "answer other than 202 at %.3f s after %.1f ms: %s\n",
+                         std::chrono::duration<double>(Clock::now() - started).count(), ms,
+                         r ? std::to_string(r->status).c_str() : httplib::to_string(r.error()).c_str());
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(a.seconds));  // the measured interval
+  stop = true;
+  for (auto& t : clients) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+
+  // Everything accepted must reach the reconciler and leave the spool.
+  const auto drain = Clock::now();
+  while (ingest.spool().depth() > 0 && Clock::now() - drain < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const double drain_s = std::chrono::duration<double>(Clock::now() - drain).count();
+
+  std::vector<double> all;
+  uint64_t refusals = 0;
+  for (size_t c = 0; c < latencies.size(); ++c) {
+    all.insert(all.end(), latencies[c].begin(), latencies[c].end());
+    refusals += refused[c];
+  }
+  std::sort(all.begin(), all.end());
+  const auto& m = ingest.metrics();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+
+  std::printf("ws_ingest_bench: %s, %u cores, load average %.1f at the end\n", cpu_model().c_str(),
+              std::thread::hardware_concurrency(), load_average());
+  std::printf("setup: %d keep-alive connections, %d ingest HTTP threads, %d s, Jellyfin progress webhooks (%zu bytes),\n"
+              "       spool in %s (fdatasync median %.3f ms), reconciler double acking every event\n",
+              a.connections, a.http_threads, a.seconds, progress_body(0).size(), root.string().c_str(), fsync);
+  std::printf("accepted (202): %zu in %.1f s = %.0f/s; other answers: %llu\n", all.size(), elapsed,
+              static_cast<double>(all.size()) / elapsed, static_cast<unsigned long long>(refusals));
+  std::printf("202 latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", percentile(all, 0.5),
+              percentile(all, 0.9), percentile(all, 0.99), percentile(all, 0.999), all.empty() ? 0 : all.back());
+  std::printf("acked by the reconciler double: %llu; spool drained %.2f s after the load stopped (depth %zu, failed %zu)\n",
+              static_cast<unsigned long long>(m.events_acked.load()), drain_s, ingest.spool().depth(),
+              ingest.spool().failed_count());
+  std::printf("apply latency (202 -> ack) p50 <= %.3f s, p99 <= %.3f s; spool commit p50 <= %.4f s, p99 <= %.4f s\n",
+              m.apply_latency.quantile(0.5), m.apply_latency.quantile(0.99), m.spool_commit.quantile(0.5),
+              m.spool_commit.quantile(0.99));
+  std::printf("process CPU %.1f s user + %.1f s system, peak RSS %ld MB\n",
+              static_cast<double>(usage.ru_utime.tv_sec) + static_cast<double>(usage.ru_utime.tv_usec) / 1e6,
+              static_cast<double>(usage.ru_stime.tv_sec) + static_cast<double>(usage.ru_stime.tv_usec) / 1e6,
+              usage.ru_maxrss / 1024);
+  ingest.stop();
+  serving.join();
+  made.value().reset();
+  std::filesystem::remove_all(root);
+  return 0;
+}
