@@ -77,12 +77,11 @@ ForwarderStatus EventForwarder::status() const {
 
 void EventForwarder::open_socket() {
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-  socket_->set(zmq::sockopt::linger, 0);
+  configure_socket(*socket_, options_.max_message);
   // Queue only to a connected reconciler: while it is away, events stay in the spool, not in a
   // socket buffer that a reconnect would throw away.
   socket_->set(zmq::sockopt::immediate, 1);
   socket_->set(zmq::sockopt::sndhwm, static_cast<int>(options_.window + 16));
-  if (options_.max_message > 0) socket_->set(zmq::sockopt::maxmsgsize, options_.max_message);
   socket_->connect(options_.endpoint);
   socket_opened_ = Clock::now();
   event_unanswered_since_.reset();
@@ -317,6 +316,15 @@ bool EventForwarder::send_pending() {
 }
 
 bool EventForwarder::send_entry(const SpoolEntry& entry) {
+  // The envelope (ids, type, field names) adds well under 1 KiB to the stored record.
+  if (entry.bytes + 1024 > options_.max_message) {
+    const std::string error = "the event is " + std::to_string(entry.bytes) +
+                              " bytes, too large for endpoints.max_message (" + std::to_string(options_.max_message) + ")";
+    spool_.move_to_failed(entry.id, entry.record.attempts, error);
+    ++metrics_.events_failed;
+    spdlog::warn("ingest: event {} moved to the spool's failed list: {}", entry.id, error);
+    return true;  // handled: on to the next
+  }
   const int refusals = attempts_.try_emplace(entry.id, entry.record.attempts).first->second;
   const std::string message_id = message_prefix_ + std::to_string(++message_counter_);
   nlohmann::json body = {{"id", message_id},

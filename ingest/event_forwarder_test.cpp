@@ -117,6 +117,25 @@ TEST_CASE("an event refused max_attempts times moves to the failed list, never d
   CHECK(failed->front().record.last_error == "the one-item fetch failed");
 }
 
+TEST_CASE("an event too large for endpoints.max_message fails instead of blocking the others", "[ingest][forwarder]") {
+  zmq::context_t context;
+  TempDir dir;
+  auto spool = Spool::open(dir.path);
+  REQUIRE(spool);
+  ReconcilerDouble reconciler(context);
+  SpoolRecord big = record(1);
+  big.event["item"]["title"] = std::string(20000, 'x');
+  (*spool)->append(big);
+  (*spool)->append(record(2));
+  auto options = fast(reconciler.endpoint());
+  options.max_message = 16 << 10;
+  Running running(context, **spool, options);
+  REQUIRE(wait_until([&] { return (*spool)->depth() == 0 && (*spool)->failed_count() == 1; }));
+  REQUIRE(reconciler.event_count() == 1);
+  CHECK(reconciler.events()[0]["event"]["event_id"] == "e2");
+  CHECK_THAT((*spool)->failed(1)->front().record.last_error, Catch::Contains("endpoints.max_message"));
+}
+
 TEST_CASE("an event refused with retry: false fails at once", "[ingest][forwarder]") {
   zmq::context_t context;
   TempDir dir;

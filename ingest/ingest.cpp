@@ -73,6 +73,7 @@ struct Ingest::Impl {
     f.retry_max = options.retry_max;
     f.heartbeat = options.heartbeat;
     f.ack_timeout = options.ack_timeout;
+    f.max_message = options.config.endpoints.max_message;
     return f;
   }
 

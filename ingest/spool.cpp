@@ -114,7 +114,7 @@ Result<std::vector<SpoolEntry>> scan(const SpoolEnv& env, MDB_dbi dbi, uint64_t 
     bool found = lmdb::cursor_get(cursor, &k, &v, MDB_SET_RANGE);
     while (found && out.size() < max) {
       auto record = SpoolRecord::decode(view_of(v));
-      if (record) out.push_back(SpoolEntry{from_be64(k), std::move(record.value())});
+      if (record) out.push_back(SpoolEntry{from_be64(k), std::move(record.value()), v.mv_size});
       // An undecodable record (never written by this code) is skipped, not a reason to stall.
       found = lmdb::cursor_get(cursor, &k, &v, MDB_NEXT);
     }

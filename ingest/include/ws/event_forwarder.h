@@ -50,7 +50,10 @@ struct ForwarderOptions {
   // The reconciler acks after applying, which may wait for a one-item fetch job (jobs.lease and
   // its retries): this backstop only catches an ack that was lost.
   std::chrono::milliseconds ack_timeout{600'000};
-  int64_t max_message = 0;                            // ZMQ_MAXMSGSIZE on the socket; 0 = none
+  // endpoints.max_message: ZMQ_MAXMSGSIZE on the socket. An event whose message would be larger
+  // (the reconciler's libzmq would drop the connection for it, again and again) is moved to the
+  // failed list instead of being sent.
+  size_t max_message = protocol::kDefaultMaxMessage;
 };
 
 struct ForwarderStatus {

@@ -56,6 +56,7 @@ struct SpoolRecord {
 struct SpoolEntry {
   uint64_t id = 0;
   SpoolRecord record;
+  size_t bytes = 0;  // the stored record's size (about the size of its event.webhook body)
 };
 
 struct SpoolOptions {
