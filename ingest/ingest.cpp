@@ -157,7 +157,8 @@ struct Ingest::Impl {
     IntakeDecision head = check_head(request, *senders_now, max_body);
     if (head.status != 0) {
       // A refused body is read and dropped (never kept) so the sender, which writes all of it
-      // before it reads an answer, gets the answer; past kDiscardLimit the connection is closed.
+      // before it reads an answer, gets the answer; past kDiscardFactor x max_body the connection
+      // is closed instead.
       if (request.content_length && *request.content_length <= kDiscardFactor * max_body) {
         auto& raw = const_cast<httplib::Request&>(req);  // see below: bytes, not parts
         raw.headers.erase("Content-Type");

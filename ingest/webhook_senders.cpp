@@ -140,7 +140,13 @@ SenderMatch WebhookSenders::match(const WebhookEvent& event, const KeyScope& sco
 
   const ServerConfig* chosen = nullptr;
   if (event.kind == WebhookKind::item_added) {
-    chosen = allowed.front();  // about the library: any user of the server will do
+    // About the library: any user of the server will do, preferably one taking webhooks.
+    chosen = allowed.front();
+    for (const auto* s : allowed)
+      if (s->webhook_import) {
+        chosen = s;
+        break;
+      }
   } else {
     // A server naming the user exactly wins over one with no `user`.
     for (const auto* s : allowed)
