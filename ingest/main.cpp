@@ -1,6 +1,7 @@
 // ws-ingest: flags -> options -> Ingest::create -> run() until SIGINT/SIGTERM.
 #include <atomic>
 #include <cstdio>
+#include <exception>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -11,7 +12,14 @@
 #include "ws/logging.h"
 #include "ws/termination.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "ws-ingest: %s\n", message.c_str());
+  return 1;
+}
+
+int run(int argc, char** argv) {
   CLI::App app{"ws-ingest: takes webhooks from Plex, Jellyfin and Emby into a durable spool, and on to the reconciler"};
   std::string listen, events;
   int verbosity = 0;
@@ -23,13 +31,9 @@ int main(int argc, char** argv) {
   ws::IngestOptions options;
   options.paths = ws::DataPaths::from_environment();
   auto config = ws::load_config(options.paths.config_file());
-  if (!config) {
-    std::fprintf(stderr, "ws-ingest: %s\n", config.error().message.c_str());
-    return 1;
-  }
+  if (!config) return fail(config.error().message);
   options.config = config->config;
   ws::setup_logging(verbosity, options.config.log_level, options.config.log_format);
-  ws::add_log_secrets(ws::secrets_of(options.config));
   for (const auto& w : config->warnings) spdlog::warn("{}", w.message);
   if (!listen.empty()) options.config.webhook.listen = listen;
   if (!events.empty()) options.config.endpoints.events = events;
@@ -47,10 +51,7 @@ int main(int argc, char** argv) {
   });
   zmq::context_t context;
   auto ingest = ws::Ingest::create(context, options);
-  if (!ingest) {
-    std::fprintf(stderr, "ws-ingest: %s\n", ingest.error().message.c_str());
-    return 1;
-  }
+  if (!ingest) return fail(ingest.error().message);
   // The port on stdout too: with --listen HOST:0 a test or script reads it from here.
   std::printf("ws-ingest listening on %s\n", ingest.value()->base_url().c_str());
   std::fflush(stdout);
@@ -59,4 +60,18 @@ int main(int argc, char** argv) {
   ingest.value()->run();
   running = nullptr;
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Inside, a bad webhook or a failed forward fails alone; what reaches here is a start-up
+  // failure or a bug, and it still ends with a message and a non-zero exit, never an abort.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail("internal error: an unknown exception");
+  }
 }
