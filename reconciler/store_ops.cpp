@@ -78,7 +78,10 @@ std::string change_key(int64_t updated_at, uint64_t id) {
 }
 
 std::string last_sync_key(const std::string& server, bool import) {
-  return std::string("last_sync/") + (import ? "import/" : "export/") + server;
+  // Appended, not `std::string(a) + b + c`: GCC 12 warns (-Warray-bounds) on that form wrongly.
+  std::string key = import ? "last_sync/import/" : "last_sync/export/";
+  key += server;
+  return key;
 }
 
 std::optional<uint64_t> lookup(MDB_txn* txn, MDB_dbi dbi, const std::string& key) {
