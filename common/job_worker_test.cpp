@@ -80,13 +80,19 @@ ws::JobWorkerOptions short_options(const std::string& endpoint) {
   return o;
 }
 
+// `options` with `liveness` heartbeats of silence before giving up on the broker (0: as given).
+ws::JobWorkerOptions with_liveness(ws::JobWorkerOptions options, int liveness) {
+  if (liveness > 0) options.liveness = liveness;
+  return options;
+}
+
 // A JobWorker running on its own thread; stopped and joined on destruction.
 struct RunningWorker {
   ws::JobWorker worker;
   std::future<void> done;
 
-  RunningWorker(zmq::context_t& ctx, ws::JobWorkerOptions options, ws::JobHandler handler)
-      : worker(ctx, std::move(options), std::move(handler)) {
+  RunningWorker(zmq::context_t& ctx, ws::JobWorkerOptions options, ws::JobHandler handler, int liveness = 0)
+      : worker(ctx, with_liveness(std::move(options), liveness), std::move(handler)) {
     done = std::async(std::launch::async, [this] { worker.run(); });
   }
   ~RunningWorker() {
@@ -155,17 +161,20 @@ TEST_CASE("heartbeats keep flowing while a slow job runs", "[job_worker]") {
                   [&](const ws::Message&, ws::JobContext& job) -> ws::Result<nlohmann::json> {
                     gate.wait(job);
                     return nlohmann::json{{"items", 0}};
-                  });
+                  },
+                  /*liveness=*/25);
   auto ready = broker.expect(ws::protocol::kWorkerReady);
   REQUIRE(ready);
   broker.send_job(ready->peer, "j1");
   REQUIRE(wait_until([&] { return gate.entered.load(); }));
 
-  // For ten heartbeat intervals the job is blocked; the worker must heartbeat all along, and
-  // must not give up on us since we heartbeat too.
+  // While the job is blocked the worker must heartbeat all along (five of them, within a deadline
+  // that a loaded machine still meets), and must not give up on us since we heartbeat too. Its
+  // liveness is long here: this test is about its heartbeats, not about how soon it gives up on a
+  // broker that a busy scheduler kept quiet.
   int heartbeats = 0;
-  const auto until = Clock::now() + 400ms;
-  while (Clock::now() < until) {
+  const auto until = Clock::now() + 5000ms;
+  while (Clock::now() < until && heartbeats < 5) {
     broker.send(ready->peer, ws::protocol::kHeartbeat, nlohmann::json::object());
     auto env = broker.receive(40ms);
     if (env && env->message) {
@@ -193,7 +202,8 @@ TEST_CASE("a job's batches arrive in order, then its done", "[job_worker]") {
                   [](const ws::Message& job, ws::JobContext& ctx) -> ws::Result<nlohmann::json> {
                     for (int i = 0; i < kBatches; ++i) ctx.send_batch({{"items", nlohmann::json::array({i})}});
                     return nlohmann::json{{"batches", kBatches}, {"server", job.body["server"]}};
-                  });
+                  },
+                  /*liveness=*/250);  // this broker sends no heartbeats: 10 s before the worker gives up on it
   auto ready = broker.expect(ws::protocol::kWorkerReady);
   REQUIRE(ready);
   broker.send_job(ready->peer, "j2", 2);
