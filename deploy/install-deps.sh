@@ -9,7 +9,7 @@ set -euo pipefail
 packages=("$@")
 [ $# -gt 0 ] || packages=(
   cmake ninja-build g++ pkg-config make
-  libzmq3-dev cppzmq-dev
+  libzmq3-dev cppzmq-dev libsodium-dev
   libcurl4-openssl-dev
   nlohmann-json3-dev
   libyaml-cpp-dev

@@ -111,6 +111,8 @@ struct DataPaths {
   std::filesystem::path config_dir() const { return root / "config"; }
   std::filesystem::path servers_file() const { return config_dir() / "servers.yaml"; }
   std::filesystem::path config_file() const { return config_dir() / "config.yaml"; }
+  // CURVE keys (ws/curve_keys.h): made by config:generate, read when an endpoint is not loopback.
+  std::filesystem::path keys_dir() const { return config_dir() / "keys"; }
   std::filesystem::path db_dir() const { return root / "db"; }
   std::filesystem::path spool_dir() const { return root / "spool"; }
   std::filesystem::path logs_dir() const { return root / "logs"; }
