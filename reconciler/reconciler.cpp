@@ -5,10 +5,13 @@
 #include <chrono>
 #include <deque>
 #include <optional>
+#include <tuple>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "ws/control_request.h"
+#include "ws/curve_keys.h"
 #include "ws/disconnect_log.h"
 #include "ws/job_broker.h"
 #include "ws/job_results.h"
@@ -18,6 +21,7 @@
 #include "ws/request_run.h"
 #include "ws/store.h"
 #include "ws/store_recovery.h"
+#include "ws/zap_handler.h"
 #include "ws/zmq_channel.h"
 
 namespace ws {
@@ -62,7 +66,7 @@ class Reconciler::Impl {
     return o;
   }
 
-  Result<Ok> bind() {
+  Result<Ok> bind(zmq::context_t& context) {
     for (auto* s : {&workers_, &control_, &events_}) {
       configure_socket(*s, options_.config.endpoints.max_message);
       s->set(zmq::sockopt::router_mandatory, 1);
@@ -70,6 +74,7 @@ class Reconciler::Impl {
       s->set(zmq::sockopt::rcvhwm, 100000);
     }
     const auto& e = options_.config.endpoints;
+    if (auto secured = secure(context); !secured) return secured.error();
     std::pair<zmq::socket_t*, const std::string*> binds[] = {{&workers_, &e.workers}, {&control_, &e.control}, {&events_, &e.events}};
     for (auto& [socket, endpoint] : binds) {
       try {
@@ -79,6 +84,39 @@ class Reconciler::Impl {
                                                       " (is another reconciler running?)");
       }
     }
+    return Ok{};
+  }
+
+  // CURVE on the endpoints that are not loopback (ws/curve_keys.h), with the ZAP handler that
+  // admits the known role keys; before binding, so no client ever meets an open endpoint.
+  Result<Ok> secure(zmq::context_t& context) {
+    const auto& e = options_.config.endpoints;
+    std::vector<std::pair<zmq::socket_t*, std::string>> secured;
+    std::string first_endpoint;
+    for (auto [socket, endpoint, domain] : {std::tuple{&workers_, &e.workers, "workers"},
+                                           std::tuple{&control_, &e.control, "control"},
+                                           std::tuple{&events_, &e.events, "events"}}) {
+      if (!endpoint_needs_curve(*endpoint)) continue;
+      secured.emplace_back(socket, domain);
+      if (first_endpoint.empty()) first_endpoint = *endpoint;
+    }
+    if (secured.empty()) return Ok{};
+    const std::string why = "endpoint " + first_endpoint + " is not loopback, so CURVE is on: ";
+    if (!curve_available())
+      return make_error(ErrorKind::unavailable, why + "this libzmq has no CURVE (zmq_has(\"curve\") is false)");
+    const auto keys_dir = options_.paths.keys_dir();
+    auto own = load_curve_keypair(keys_dir, curve_role::kReconciler);
+    if (!own) return make_error(own.error().kind, why + own.error().message);
+    std::vector<std::string> domains;
+    for (const auto& [socket, domain] : secured) domains.push_back(domain);
+    auto allowed = ZapHandler::load_allowed(keys_dir, domains);
+    if (!allowed) return make_error(allowed.error().kind, why + allowed.error().message);
+    auto zap = ZapHandler::bind(context, std::move(*allowed));
+    if (!zap) return zap.error();
+    zap_ = std::move(*zap);
+    for (const auto& [socket, domain] : secured) apply_curve_server(*socket, *own, domain);
+    spdlog::info("reconciler: CURVE on the {} endpoint(s); server key {}, keys in {}", domains.size(),
+                 curve_fingerprint(own->public_z85), keys_dir.string());
     return Ok{};
   }
 
@@ -138,9 +176,11 @@ class Reconciler::Impl {
                                {events_.handle(), 0, ZMQ_POLLIN, 0},
                                {worker_disconnects_.events().handle(), 0, ZMQ_POLLIN, 0},
                                {control_disconnects_.events().handle(), 0, ZMQ_POLLIN, 0},
-                               {event_disconnects_.events().handle(), 0, ZMQ_POLLIN, 0}};
+                               {event_disconnects_.events().handle(), 0, ZMQ_POLLIN, 0},
+                               {zap_ ? zap_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
     auto timeout = std::min(broker_.next_timeout(), std::chrono::milliseconds(100));
-    zmq::poll(items, 6, std::max(timeout, std::chrono::milliseconds(0)));
+    zmq::poll(items, zap_ ? 7 : 6, std::max(timeout, std::chrono::milliseconds(0)));
+    if (zap_) zap_->drain();  // handshakes wait for it: first
     for (auto* log : {&worker_disconnects_, &control_disconnects_, &event_disconnects_}) log->drain();
 
     std::vector<BrokerEvent> events;
@@ -377,6 +417,7 @@ class Reconciler::Impl {
   DisconnectLog control_disconnects_;
   DisconnectLog event_disconnects_;
   ServersFile servers_;
+  std::unique_ptr<ZapHandler> zap_;  // only when an endpoint runs CURVE
   std::unique_ptr<RequestRun> run_;
   std::deque<ControlRequest> queue_;
   nlohmann::json last_progress_;
@@ -395,7 +436,7 @@ Result<std::unique_ptr<Reconciler>> Reconciler::create(zmq::context_t& context, 
   auto store = Store::open({options.paths.db_dir(), false, options.config.store.map_size});
   if (!store) return store.error();
   auto impl = std::make_unique<Impl>(context, std::move(options), std::move(store.value()));
-  if (auto bound = impl->bind(); !bound) return bound.error();
+  if (auto bound = impl->bind(context); !bound) return bound.error();
   if (auto loaded = impl->reload_servers(); !loaded) return loaded.error();
   return std::unique_ptr<Reconciler>(new Reconciler(std::move(impl)));
 }
