@@ -184,6 +184,42 @@ TEST_CASE("config:generate creates a key once and keeps it", "[cli]") {
   }
 }
 
+TEST_CASE("config:generate makes the CURVE keys once, says which, and never prints a secret key", "[cli][curve]") {
+  DataDir data;
+  const auto keys = data.path / "config" / "keys";
+  auto first = run({"config:generate"});
+  INFO(first.err);
+  REQUIRE(first.code == 0);
+  for (const char* name : {"reconciler", "fetcher", "exporter", "ingest", "cli"}) {
+    INFO(name);
+    CHECK(std::filesystem::exists(keys / (std::string(name) + ".key")));
+    CHECK(std::filesystem::exists(keys / (std::string(name) + ".pub")));
+    CHECK_THAT(first.out, Catch::Contains(std::string("created the CURVE keys of ") + name));
+    const std::string secret = data.read(keys / (std::string(name) + ".key"));
+    const std::string z85 = secret.substr(secret.find('\n') + 1, 40);
+    CHECK_THAT(first.out + first.err, !Catch::Contains(z85));
+  }
+  struct stat st {};
+  REQUIRE(::stat(keys.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  const std::string fetcher_secret = data.read(keys / "fetcher.key");
+
+  auto second = run({"--output", "json", "config:generate"});
+  REQUIRE(second.code == 0);
+  auto j = nlohmann::json::parse(second.out);
+  REQUIRE(j["curve"]["keys"].size() == 5);
+  for (const auto& k : j["curve"]["keys"]) CHECK(k["action"] == "kept");
+  CHECK(data.read(keys / "fetcher.key") == fetcher_secret);
+
+  SECTION("--keys-only leaves config.yaml alone") {
+    DataDir other;
+    auto r = run({"config:generate", "--keys-only"});
+    REQUIRE(r.code == 0);
+    CHECK_FALSE(std::filesystem::exists(other.config()));
+    CHECK(std::filesystem::exists(other.path / "config" / "keys" / "cli.key"));
+  }
+}
+
 TEST_CASE("usage errors exit 2 and --help exits 0 on every command", "[cli]") {
   DataDir data;
   SECTION("no command") { CHECK(run({}).code == 2); }

@@ -19,6 +19,7 @@
 #include "ws/cli_commands.h"
 #include "ws/cli_context.h"
 #include "ws/cli_output.h"
+#include "ws/curve_keys.h"
 #include "ws/ingest_options.h"
 
 namespace ws {
@@ -168,6 +169,40 @@ std::vector<WebhookUrl> webhook_urls(const CliContext& ctx, const std::string& k
   return out;
 }
 
+std::string_view describe(CurveKeyOutcome::Action action) {
+  switch (action) {
+    case CurveKeyOutcome::Action::created: return "created";
+    case CurveKeyOutcome::Action::kept: return "kept";
+    case CurveKeyOutcome::Action::public_restored: return "restored the public key of";
+    case CurveKeyOutcome::Action::public_only: return "kept the public key (no secret key here) of";
+  }
+  return "kept";
+}
+
+// The CURVE keys (ws/curve_keys.h) in json, and said in text. Never prints a secret key.
+Result<nlohmann::json> generate_keys(const CliContext& ctx) {
+  const auto dir = ctx.paths.keys_dir();
+  auto outcomes = generate_curve_keys(dir);
+  if (!outcomes) return outcomes.error();
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& o : *outcomes) {
+    const std::string action(describe(o.action));
+    keys.push_back({{"name", o.name}, {"action", action}, {"fingerprint", o.fingerprint}});
+    if (!ctx.json()) *ctx.out << action << " the CURVE keys of " << o.name << " (fingerprint " << o.fingerprint << ")\n";
+  }
+  if (!ctx.json())
+    *ctx.out << "CURVE keys are in " << dir.string()
+             << " (mode 0600); tcp endpoints that are not loopback use them: copy the folder to every host\n";
+  return nlohmann::json{{"folder", dir.string()}, {"keys", keys}};
+}
+
+int run_generate_keys_only(const CliContext& ctx) {
+  auto keys = generate_keys(ctx);
+  if (!keys) return ctx.fail(keys.error());
+  if (ctx.json()) print_json(*ctx.out, {{"curve", *keys}});
+  return kExitOk;
+}
+
 int run_generate(const CliContext& ctx, const std::string& host_option) {
   const auto path = ctx.paths.config_file();
   std::string key;
@@ -199,6 +234,17 @@ int run_generate(const CliContext& ctx, const std::string& host_option) {
   // Printing the key is what this command is for (it is not a log line); the URLs carry it too,
   // since the media servers' webhook settings need them whole.
   const auto urls = webhook_urls(ctx, key, host_option);
+  if (!ctx.json()) {
+    *ctx.out << (created ? "created webhook.apikey in " : "kept the existing webhook.apikey in ") << path.string()
+             << "\n"
+             << key << "\n\nwebhook URLs (set them in each server's webhook settings):\n";
+    for (const auto& u : urls)
+      *ctx.out << "  " << (u.server.empty() ? "any " + u.type + " server" : u.server + " (" + u.type + ")") << ": "
+               << u.url << "\n";
+    *ctx.out << "\n";
+  }
+  auto keys = generate_keys(ctx);
+  if (!keys) return ctx.fail(keys.error());
   if (ctx.json()) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& u : urls) {
@@ -206,14 +252,11 @@ int run_generate(const CliContext& ctx, const std::string& host_option) {
       if (!u.server.empty()) entry["server"] = u.server;
       list.push_back(std::move(entry));
     }
-    print_json(*ctx.out, {{"apikey", key}, {"created", created}, {"file", path.string()}, {"webhook_urls", list}});
-  } else {
-    *ctx.out << (created ? "created webhook.apikey in " : "kept the existing webhook.apikey in ") << path.string()
-             << "\n"
-             << key << "\n\nwebhook URLs (set them in each server's webhook settings):\n";
-    for (const auto& u : urls)
-      *ctx.out << "  " << (u.server.empty() ? "any " + u.type + " server" : u.server + " (" + u.type + ")") << ": "
-               << u.url << "\n";
+    print_json(*ctx.out, {{"apikey", key},
+                          {"created", created},
+                          {"file", path.string()},
+                          {"webhook_urls", list},
+                          {"curve", *keys}});
   }
   return kExitOk;
 }
@@ -227,11 +270,16 @@ void register_config_commands(CLI::App& app, CliContext& ctx) {
   dump->callback([&ctx, what] { ctx.action = [&ctx, what] { return run_dump(ctx, *what); }; });
 
   auto* generate = add_command(app, "config:generate",
-                               "Create webhook.apikey in config.yaml if missing, print it and each server's webhook URL");
+                               "Create webhook.apikey in config.yaml and the CURVE keys if missing, print the key "
+                               "and each server's webhook URL");
   auto host = std::make_shared<std::string>();
   generate->add_option("--host", *host,
                        "host or address the media servers reach ingest at (default: webhook.listen's, or this machine's name)");
-  generate->callback([&ctx, host] { ctx.action = [&ctx, host] { return run_generate(ctx, *host); }; });
+  auto keys_only = std::make_shared<bool>(false);
+  generate->add_flag("--keys-only", *keys_only, "Only create the missing CURVE keys (config.yaml is left alone)");
+  generate->callback([&ctx, host, keys_only] {
+    ctx.action = [&ctx, host, keys_only] { return *keys_only ? run_generate_keys_only(ctx) : run_generate(ctx, *host); };
+  });
 }
 
 }  // namespace ws

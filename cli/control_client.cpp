@@ -61,9 +61,15 @@ Result<Ok> check_reply(const nlohmann::json& body) {
 
 }  // namespace
 
-ControlClient::ControlClient(zmq::context_t& context, std::string endpoint, size_t max_message)
+Result<std::optional<CurveClientKeys>> control_curve_keys(const DataPaths& paths, const std::string& endpoint) {
+  return curve_client_keys(endpoint, paths.keys_dir(), curve_role::kCli);
+}
+
+ControlClient::ControlClient(zmq::context_t& context, std::string endpoint, size_t max_message,
+                             const std::optional<CurveClientKeys>& curve)
     : context_(context), endpoint_(std::move(endpoint)), socket_(context_, zmq::socket_type::dealer) {
   configure_socket(socket_, max_message);
+  if (curve) apply_curve_client(socket_, *curve);
   socket_.connect(endpoint_);
 }
 

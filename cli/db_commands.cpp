@@ -24,13 +24,18 @@ constexpr auto kProbeTimeout = std::chrono::milliseconds(700);
 
 // The store's health as the running reconciler sees it ({"ok", "error"?}, docs/protocol.md): a
 // failed commit lives in the writer's memory, not on disk. {"ok": true} with no reconciler.
-nlohmann::json reconciler_store_health(const Result<ConfigFile>& config) {
+nlohmann::json reconciler_store_health(const CliContext& ctx, const Result<ConfigFile>& config) {
   nlohmann::json health = {{"ok", true}, {"reconciler", false}};
   if (!config) return health;  // already warned about by servers() / config()
   const std::string& endpoint = config->config.endpoints.control;
   if (tcp_endpoint_refused(endpoint)) return health;
+  auto curve = control_curve_keys(ctx.paths, endpoint);
+  if (!curve) {
+    ctx.warn("cannot ask the reconciler about its store: " + curve.error().message);
+    return health;
+  }
   zmq::context_t context;  // before the client: outlives its socket
-  ControlClient client(context, endpoint);
+  ControlClient client(context, endpoint, protocol::kDefaultMaxMessage, *curve);
   ControlRequest status;
   status.command = "status";
   auto reply = client.run(status, nullptr, kProbeTimeout);
@@ -100,7 +105,7 @@ int run_stats(const CliContext& ctx) {
     auto it = stats.ignored_writes.find(name);
     return it == stats.ignored_writes.end() ? IgnoredWrites{} : it->second;
   };
-  const nlohmann::json health = reconciler_store_health(config);
+  const nlohmann::json health = reconciler_store_health(ctx, config);
   const nlohmann::json spool = spool_json(ctx);
 
   if (ctx.json()) {

@@ -1,3 +1,4 @@
+#include "ws/curve_keys.h"
 #include "ws/embedded_stack.h"
 
 #include <exception>
@@ -53,6 +54,11 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::start(EmbeddedStackOptions
                                                           : ro.config.endpoints.workers;
   stack->control_endpoint_ = options.use_config_endpoints ? stack->reconciler_->control_endpoint()
                                                           : ro.config.endpoints.control;
+  // serve on endpoints off loopback: its own workers connect with CURVE like any other.
+  auto fetcher_keys = curve_client_keys(stack->workers_endpoint_, options.paths.keys_dir(), curve_role::kFetcher);
+  if (!fetcher_keys) return fetcher_keys.error();
+  auto exporter_keys = curve_client_keys(stack->workers_endpoint_, options.paths.keys_dir(), curve_role::kExporter);
+  if (!exporter_keys) return exporter_keys.error();
   try {
     for (int i = 0; i < options.fetchers; ++i) {
       FetcherOptions fo;
@@ -60,6 +66,7 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::start(EmbeddedStackOptions
       fo.config = ro.config;
       fo.endpoint = stack->workers_endpoint_;
       fo.name = default_worker_name("fetcher") + "-" + std::to_string(i);
+      fo.curve = *fetcher_keys;
       stack->fetchers_.push_back(std::make_unique<Fetcher>(stack->context_, fo));
     }
     for (int i = 0; i < options.exporters; ++i) {
@@ -68,6 +75,7 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::start(EmbeddedStackOptions
       eo.config = ro.config;
       eo.endpoint = stack->workers_endpoint_;
       eo.name = default_worker_name("exporter") + "-" + std::to_string(i);
+      eo.curve = *exporter_keys;
       stack->exporters_.push_back(std::make_unique<Exporter>(stack->context_, eo));
     }
   } catch (const std::exception& e) {

@@ -21,11 +21,13 @@ int run_status(const CliContext& ctx, int timeout_seconds) {
   if (!config) return ctx.fail(config.error());
   const std::string endpoint = config->config.endpoints.control;
   const std::string nobody = "no reconciler answers at " + endpoint;
+  auto curve = control_curve_keys(ctx.paths, endpoint);
+  if (!curve) return ctx.fail(curve.error());
   // A refused tcp connect is known at once; ZeroMQ alone would keep retrying until the timeout.
   if (tcp_endpoint_refused(endpoint)) return ctx.fail(nobody + " (connection refused)");
 
   zmq::context_t context;
-  ControlClient client(context, endpoint);
+  ControlClient client(context, endpoint, protocol::kDefaultMaxMessage, *curve);
   ControlRequest request;
   request.command = "status";
   auto reply = client.run(request, nullptr, std::chrono::seconds(timeout_seconds));

@@ -76,9 +76,13 @@ int run_sync(CliContext& ctx, const std::string& command, const SyncOptions& opt
   request.dry_run = opts.dry_run;
   request.force = opts.force;
 
+  // A control endpoint off loopback is a reconciler elsewhere: without the keys to reach it,
+  // running embedded here would be the wrong answer.
+  auto curve = control_curve_keys(ctx.paths, config->config.endpoints.control);
+  if (!curve) return ctx.fail(curve.error());
   zmq::context_t probe_context;
   const size_t max_message = config->config.endpoints.max_message;
-  auto client = std::make_unique<ControlClient>(probe_context, config->config.endpoints.control, max_message);
+  auto client = std::make_unique<ControlClient>(probe_context, config->config.endpoints.control, max_message, *curve);
   std::unique_ptr<EmbeddedStack> stack;
   if (!client->answers(kProbeTimeout)) {
     if (require_running)
@@ -91,7 +95,9 @@ int run_sync(CliContext& ctx, const std::string& command, const SyncOptions& opt
     auto started = EmbeddedStack::start(so);
     if (!started) return ctx.fail(started.error());
     stack = std::move(started.value());
-    client = std::make_unique<ControlClient>(stack->context(), stack->control_endpoint(), max_message);
+    auto own_curve = control_curve_keys(ctx.paths, stack->control_endpoint());
+    if (!own_curve) return ctx.fail(own_curve.error());
+    client = std::make_unique<ControlClient>(stack->context(), stack->control_endpoint(), max_message, *own_curve);
     spdlog::info("running {} embedded (no reconciler answered at {})", command, config->config.endpoints.control);
   } else {
     spdlog::info("enqueued {} at the reconciler on {}", command, client->endpoint());

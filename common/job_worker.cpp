@@ -128,6 +128,7 @@ class JobWorker::Session {
     try {
       socket_.emplace(w_.context_, zmq::socket_type::dealer);
       configure_socket(*socket_, w_.options_.max_message);
+      if (w_.options_.curve) apply_curve_client(*socket_, *w_.options_.curve);
       socket_->connect(w_.options_.endpoint);
     } catch (const zmq::error_t& e) {
       spdlog::error("{}: cannot connect to {}: {}", w_.options_.name, w_.options_.endpoint, e.what());

@@ -25,7 +25,7 @@ std::optional<int> prepare_worker(int argc, char** argv, const WorkerProgram& pr
   app.add_option("--endpoint", options.endpoint,
                  "the reconciler's workers endpoint (default: config.yaml endpoints.workers)");
   app.add_option("--name", options.name,
-                 "this worker's name in logs (default: " + program.name.substr(3) + "-HOST-PID)");
+                 "this worker's name in logs (default: " + worker_role(program) + "-HOST-PID)");
   app.add_option("--servers", options.servers, "take jobs for these servers only (comma-separated; default: any)")
       ->delimiter(',');
   app.add_flag("-v,--verbose", verbosity, "more log lines (-v info, -vv debug, -vvv trace)");
@@ -46,6 +46,10 @@ std::optional<int> prepare_worker(int argc, char** argv, const WorkerProgram& pr
   if (auto known = load_servers(options.paths.servers_file()); known) add_log_secrets(secrets_of(*known));
   options.config = config->config;
   return std::nullopt;
+}
+
+std::string worker_role(const WorkerProgram& program) {
+  return program.name.rfind("ws-", 0) == 0 ? program.name.substr(3) : program.name;
 }
 
 int worker_failed(const WorkerProgram& program, std::string_view message) {

@@ -26,6 +26,7 @@ JobWorkerOptions job_worker_options(const WorkerOptions& options, std::string_vi
   w.servers = options.servers;
   w.heartbeat = options.heartbeat;
   w.max_message = options.config.endpoints.max_message;
+  w.curve = options.curve;
   return w;
 }
 

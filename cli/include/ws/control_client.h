@@ -4,12 +4,15 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "ws/control_request.h"
+#include "ws/curve_keys.h"
+#include "ws/config.h"
 #include "ws/protocol.h"
 #include "ws/result.h"
 
@@ -17,9 +20,11 @@ namespace ws {
 
 class ControlClient {
  public:
-  // `max_message`: config.yaml endpoints.max_message (ZMQ_MAXMSGSIZE of the socket).
+  // `max_message`: config.yaml endpoints.max_message (ZMQ_MAXMSGSIZE of the socket). `curve`:
+  // the cli role's keys when the endpoint runs CURVE (control_curve_keys).
   ControlClient(zmq::context_t& context, std::string endpoint,
-                size_t max_message = protocol::kDefaultMaxMessage);
+                size_t max_message = protocol::kDefaultMaxMessage,
+                const std::optional<CurveClientKeys>& curve = std::nullopt);
 
   // Whether a reconciler answers on the endpoint within `timeout`. A tcp endpoint nobody listens
   // on is known at once (connection refused), without waiting.
@@ -41,6 +46,10 @@ class ControlClient {
   std::string endpoint_;
   zmq::socket_t socket_;
 };
+
+// The CLI's CURVE keys for `endpoint` from the data folder: nullopt on loopback, ipc and inproc;
+// an error naming the missing key file otherwise (ws/curve_keys.h).
+Result<std::optional<CurveClientKeys>> control_curve_keys(const DataPaths& paths, const std::string& endpoint);
 
 // True when a plain TCP connect to a tcp:// endpoint's host and port is refused (nothing
 // listens); false for other transports or when it connects.

@@ -13,12 +13,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "ws/curve_keys.h"
 #include "ws/message.h"
 #include "ws/protocol.h"
 #include "ws/result.h"
@@ -63,6 +65,7 @@ struct JobWorkerOptions {
   std::chrono::milliseconds reconnect_initial{1000};  // first backoff; doubles per failed try
   std::chrono::milliseconds reconnect_max{32000};
   size_t max_message = protocol::kDefaultMaxMessage;  // config.yaml endpoints.max_message (ZMQ_MAXMSGSIZE)
+  std::optional<CurveClientKeys> curve;  // set: connect with CURVE (ws/curve_keys.h)
 };
 
 // Runs one job. ok → `job.done {job, attempt, result}`; error → `job.failed {job, attempt, error,

@@ -35,6 +35,9 @@ struct WorkerProgram {
 // exit code when main should end now: 0 after --help, 1 after an error (already reported).
 std::optional<int> prepare_worker(int argc, char** argv, const WorkerProgram& program, WorkerOptions& options);
 
+// The worker's role, "fetcher" for ws-fetcher: its CURVE keys are keys/<role>.key (ws/curve_keys.h).
+std::string worker_role(const WorkerProgram& program);
+
 // Reports an error that ends the process — logged once logging is set up, else printed to stderr
 // — and returns the exit code, 1.
 int worker_failed(const WorkerProgram& program, std::string_view message);
@@ -77,11 +80,15 @@ int run_worker_main(int argc, char** argv, const WorkerProgram& program) {
     if (auto exit = prepare_worker(argc, argv, program, options)) return *exit;
     if (auto valid = validate(options); !valid) return worker_failed(program, valid.error().message);
     const std::string endpoint = effective_endpoint(options);
+    auto curve = curve_client_keys(endpoint, options.paths.keys_dir(), worker_role(program));
+    if (!curve) return worker_failed(program, curve.error().message);
+    options.curve = std::move(*curve);
+    const bool options_curve = options.curve.has_value();
     StopOnSignal signals;
     zmq::context_t context;
     Worker worker(context, std::move(options));
     const StopOnSignal::Guard routed = signals.route_to([&worker] { worker.stop(); });
-    spdlog::info("{}: {} for {}", worker.name(), program.doing, endpoint);
+    spdlog::info("{}: {} for {}{}", worker.name(), program.doing, endpoint, options_curve ? " (CURVE)" : "");
     worker.run();
     spdlog::info("{}: stopped", worker.name());
     return 0;

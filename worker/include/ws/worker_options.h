@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include "ws/backend_client.h"
 #include "ws/config.h"
+#include "ws/curve_keys.h"
 #include "ws/job_worker.h"
 #include "ws/protocol.h"
 #include "ws/result.h"
@@ -26,6 +28,8 @@ struct WorkerOptions {
   // worker sets series_cache itself (one per server, shared by that server's clients).
   BackendOptions backend;
   std::chrono::milliseconds heartbeat{protocol::kHeartbeatInterval};  // tests shorten it
+  // The role's CURVE keys when the endpoint is not loopback (run_worker_main loads them).
+  std::optional<CurveClientKeys> curve;
 };
 
 // The workers endpoint the worker connects to: the --endpoint override, else the config's.
