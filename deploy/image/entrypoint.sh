@@ -8,6 +8,10 @@
 #   needs only to be readable.
 # - As root (`--user 0`): a data folder still owned by root (a bind mount Docker created) is given
 #   to PUID:PGID (default 1000:1000), then the command runs as PUID:PGID, never as root.
+# - CURVE keys (docs/protocol.md "Security"): the reconciler's container makes the missing ones in
+#   the shared volume (`watchstate config:generate --keys-only`, which never overwrites a key);
+#   a worker's or ingest's container waits up to WS_KEYS_WAIT seconds (default 60) for its own
+#   key and the reconciler's public key to appear there, since compose starts them side by side.
 set -eu
 data="${WS_DATA_PATH:-/config}"
 uid=$(id -u)
@@ -50,5 +54,24 @@ for path in "$data"/config "$data"/config/* "$data"/db "$data"/db/* "$data"/spoo
     [ -w "$path" ] || refuse "$path" writable
   fi
 done
+
+keys="$data/config/keys"
+wait_for_keys() {  # role
+  waited=0
+  while [ ! -r "$keys/$1.key" ] || [ ! -r "$keys/reconciler.pub" ]; do
+    if [ "$waited" -ge "${WS_KEYS_WAIT:-60}" ]; then
+      echo "watchstate: no $keys/$1.key and reconciler.pub after ${waited}s; starting anyway" >&2
+      return 0
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+case "$(basename "${1:-}")" in
+  ws-reconciler) if ! $read_only; then watchstate config:generate --keys-only >&2; fi ;;
+  ws-fetcher) wait_for_keys fetcher ;;
+  ws-exporter) wait_for_keys exporter ;;
+  ws-ingest) wait_for_keys ingest ;;
+esac
 
 exec "$@"
