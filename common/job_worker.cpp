@@ -128,11 +128,14 @@ class JobWorker::Session {
     try {
       socket_.emplace(w_.context_, zmq::socket_type::dealer);
       configure_socket(*socket_, w_.options_.max_message);
-      if (w_.options_.curve) apply_curve_client(*socket_, *w_.options_.curve);
+      if (w_.options_.curve) {
+        apply_curve_client(*socket_, *w_.options_.curve);
+        watch_handshakes();
+      }
       socket_->connect(w_.options_.endpoint);
     } catch (const zmq::error_t& e) {
       spdlog::error("{}: cannot connect to {}: {}", w_.options_.name, w_.options_.endpoint, e.what());
-      socket_.reset();
+      close();
       return false;
     }
     w_.connects_.fetch_add(1);  // before worker.ready: whoever hears it can count on it
@@ -157,9 +160,11 @@ class JobWorker::Session {
           milliseconds(100), std::chrono::duration_cast<milliseconds>(last_sent_ + interval - now));
       if (wait < milliseconds(0)) wait = milliseconds(0);
       zmq::pollitem_t items[] = {{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0},
-                                 {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+                                 {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+                                 {handshakes_ ? handshakes_->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
       try {
-        zmq::poll(items, 2, wait);
+        zmq::poll(items, handshakes_ ? 3 : 2, wait);
+        report_failed_handshakes();
         if (items[1].revents & ZMQ_POLLIN) {
           uint64_t counter;
           ssize_t n = ::read(wake_fd_, &counter, sizeof counter);
@@ -201,7 +206,7 @@ class JobWorker::Session {
       } catch (const zmq::error_t&) {
         // ETERM: the context is closing; the socket closes without lingering
       }
-      socket_.reset();
+      close();
     }
   }
 
@@ -214,9 +219,55 @@ class JobWorker::Session {
     job_.reset();
   }
 
-  void close() { socket_.reset(); }
+  void close() {
+    if (handshakes_ && socket_) zmq_socket_monitor(socket_->handle(), nullptr, 0);
+    handshakes_.reset();
+    socket_.reset();
+  }
 
  private:
+  // With CURVE the broker may refuse our key, which a worker would otherwise only see as
+  // silence: a monitor reports failed handshakes, logged by report_failed_handshakes().
+  void watch_handshakes() {
+    static std::atomic<uint64_t> counter{0};
+    const std::string address = "inproc://ws-worker-handshakes-" + std::to_string(++counter);
+    constexpr int kEvents =
+        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (zmq_socket_monitor(socket_->handle(), address.c_str(), kEvents) != 0) return;  // only a diagnosis lost
+    handshakes_.emplace(w_.context_, zmq::socket_type::pair);
+    handshakes_->set(zmq::sockopt::linger, 0);
+    handshakes_->connect(address);
+  }
+
+  // One error line per minute at most: libzmq retries every 100 ms.
+  void report_failed_handshakes() {
+    if (!handshakes_) return;
+    zmq::message_t event;
+    bool auth = false, other = false;
+    while (handshakes_->recv(event, zmq::recv_flags::dontwait)) {
+      uint16_t number = 0;
+      if (event.size() >= sizeof number) std::memcpy(&number, event.data(), sizeof number);
+      while (event.more()) {  // the endpoint frame
+        zmq::message_t rest;
+        (void)handshakes_->recv(rest);
+        event = std::move(rest);
+      }
+      (number == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? auth : other) = true;
+    }
+    if ((!auth && !other) || Clock::now() - handshake_logged_ < std::chrono::minutes(1)) return;
+    handshake_logged_ = Clock::now();
+    const auto& keys = *w_.options_.curve;
+    if (auth) {
+      spdlog::error("{}: the broker at {} refused our CURVE key (fingerprint {}): it knows only the .pub files of "
+                    "its own keys folder; copy that folder here, or this key's .pub there and restart the reconciler",
+                    w_.options_.name, w_.options_.endpoint, curve_fingerprint(keys.own.public_z85));
+    } else {
+      spdlog::error("{}: the CURVE handshake with {} failed: is its key the one in reconciler.pub (fingerprint {}), "
+                    "and does it run CURVE on that endpoint?",
+                    w_.options_.name, w_.options_.endpoint, curve_fingerprint(keys.server_public_z85));
+    }
+  }
+
   struct RunningJob {
     std::string job;
     int64_t attempt = 0;
@@ -373,6 +424,8 @@ class JobWorker::Session {
   JobWorker& w_;
   int wake_fd_;
   std::optional<zmq::socket_t> socket_;
+  std::optional<zmq::socket_t> handshakes_;  // the socket's monitor, with CURVE only
+  Clock::time_point handshake_logged_{};
   std::unique_ptr<RunningJob> job_;
   Clock::time_point last_heard_ = Clock::now();
   Clock::time_point last_sent_ = Clock::now();

@@ -131,6 +131,9 @@ TEST_CASE("over a non-loopback address CURVE admits the known fetcher and refuse
     const std::string refusal = "refused a client with key fingerprint " + stranger_fingerprint;
     REQUIRE(wait_until([&] { return reconciler.err().find(refusal) != std::string::npos; }, 20s));
     const auto first_refusal = std::chrono::steady_clock::now();
+    // ... and the stranger says why it gets no jobs.
+    const std::string refused_here = "refused our CURVE key (fingerprint " + stranger_fingerprint + ")";
+    CHECK(wait_until([&] { return intruder.err().find(refused_here) != std::string::npos; }, 20s));
 
     // The known fetcher serves an import that the CLI enqueues over CURVE.
     auto import = folder.watchstate({"state:import", "--output", "json"});
