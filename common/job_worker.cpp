@@ -239,7 +239,7 @@ class JobWorker::Session {
     handshakes_->connect(address);
   }
 
-  // One error line per minute at most: libzmq retries every 100 ms.
+  // One error line per minute at most: every reconnect (with backoff) is refused again.
   void report_failed_handshakes() {
     if (!handshakes_) return;
     zmq::message_t event;

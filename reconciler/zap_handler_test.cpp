@@ -3,9 +3,14 @@
 // DEALER clients with a known key, an unknown key, and a key of a role not allowed there.
 #include "ws/zap_handler.h"
 
+#include <atomic>
+#include <sstream>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "ws/curve_keys.h"
+#include "ws/logging.h"
 
 namespace {
 
@@ -97,4 +102,54 @@ TEST_CASE("the roles allowed on each endpoint", "[zap][curve]") {
   CHECK(ZapHandler::roles_for("events") == std::vector<std::string>{"ingest"});
   CHECK(ZapHandler::roles_for("control") == std::vector<std::string>{"cli"});
   CHECK(ZapHandler::roles_for("other").empty());
+}
+
+TEST_CASE("a refused key is logged with its fingerprint once a minute, then with the count held back", "[zap][curve]") {
+  REQUIRE(ws::curve_available());
+  std::ostringstream log;
+  REQUIRE(ws::setup_logging(0, "warn", "text", &log).ok());
+  {
+    zmq::context_t context;
+    std::atomic<int64_t> seconds{0};
+    auto clock = [&] { return ZapHandler::Clock::time_point(std::chrono::seconds(seconds.load())); };
+    const CurveKeypair server_keys = keypair(), stranger = keypair();
+    auto zap = ZapHandler::bind(context, {}, clock);
+    REQUIRE(zap.ok());
+    zmq::socket_t server(context, zmq::socket_type::router);
+    server.set(zmq::sockopt::linger, 0);
+    ws::apply_curve_server(server, server_keys, "workers");
+    server.bind("tcp://127.0.0.1:*");
+    // libzmq does not retry a connection whose handshake was refused: each attempt is a new
+    // socket, as a worker's reconnect is.
+    std::vector<zmq::socket_t> attempts;
+    const std::string endpoint = server.get(zmq::sockopt::last_endpoint);
+    auto refused_once_more = [&] {
+      const int before = (*zap)->refused();
+      attempts.emplace_back(context, zmq::socket_type::dealer);
+      attempts.back().set(zmq::sockopt::linger, 0);
+      ws::apply_curve_client(attempts.back(), ws::CurveClientKeys{stranger, server_keys.public_z85});
+      attempts.back().connect(endpoint);
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while ((*zap)->refused() == before && std::chrono::steady_clock::now() < deadline)
+        serve_until_message(server, **zap, 20ms);
+      return (*zap)->refused() > before;
+    };
+    auto lines = [&] {
+      const std::string text = log.str();
+      size_t n = 0;
+      for (size_t at = text.find("refused a client"); at != std::string::npos; at = text.find("refused a client", at + 1))
+        ++n;
+      return n;
+    };
+    for (int i = 0; i < 3; ++i) REQUIRE(refused_once_more());
+    CHECK(lines() == 1);
+    CHECK_THAT(log.str(), Catch::Contains("key fingerprint " + ws::curve_fingerprint(stranger.public_z85)));
+    CHECK_THAT(log.str(), !Catch::Contains(stranger.secret_z85) && !Catch::Contains(server_keys.secret_z85));
+
+    seconds = 61;
+    REQUIRE(refused_once_more());
+    CHECK(lines() == 2);
+    CHECK_THAT(log.str(), Catch::Contains("more refusals of this key held back"));
+  }
+  REQUIRE(ws::setup_logging(0, "warn", "text").ok());  // the stream goes out of scope
 }

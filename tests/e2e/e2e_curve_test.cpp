@@ -151,8 +151,7 @@ TEST_CASE("over a non-loopback address CURVE admits the known fetcher and refuse
     auto stats = folder.watchstate({"db:stats", "--output", "json"});
     REQUIRE(stats.exit_code == 0);
 
-    // The refusal is logged once per key per minute, however often the stranger retries (libzmq
-    // reconnects every 100 ms).
+    // The refusal is logged once per key per minute, however often the stranger reconnects.
     const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - first_refusal);
     size_t lines = 0;
     const std::string log = reconciler.err();
