@@ -108,15 +108,19 @@ class Reconciler::Impl {
     auto own = load_curve_keypair(keys_dir, curve_role::kReconciler);
     if (!own) return make_error(own.error().kind, why + own.error().message);
     std::vector<std::string> domains;
-    for (const auto& [socket, domain] : secured) domains.push_back(domain);
+    std::string names;
+    for (const auto& [socket, domain] : secured) {
+      domains.push_back(domain);
+      names += (names.empty() ? "" : ", ") + domain;
+    }
     auto allowed = ZapHandler::load_allowed(keys_dir, domains);
     if (!allowed) return make_error(allowed.error().kind, why + allowed.error().message);
     auto zap = ZapHandler::bind(context, std::move(*allowed));
     if (!zap) return zap.error();
     zap_ = std::move(*zap);
     for (const auto& [socket, domain] : secured) apply_curve_server(*socket, *own, domain);
-    spdlog::info("reconciler: CURVE on the {} endpoint(s); server key {}, keys in {}", domains.size(),
-                 curve_fingerprint(own->public_z85), keys_dir.string());
+    spdlog::info("reconciler: CURVE on {} (server key {}, keys in {})", names, curve_fingerprint(own->public_z85),
+                 keys_dir.string());
     return Ok{};
   }
 
