@@ -10,8 +10,9 @@
 #   to PUID:PGID (default 1000:1000), then the command runs as PUID:PGID, never as root.
 # - CURVE keys (docs/protocol.md "Security"): the reconciler's container makes the missing ones in
 #   the shared volume (`watchstate config:generate --keys-only`, which never overwrites a key);
-#   a worker's or ingest's container waits up to WS_KEYS_WAIT seconds (default 60) for its own
-#   key and the reconciler's public key to appear there, since compose starts them side by side.
+#   a worker's or ingest's container whose WS_ENDPOINTS_* needs CURVE waits up to WS_KEYS_WAIT
+#   seconds (default 60) for its own key and the reconciler's public key to appear there, since
+#   compose starts them side by side.
 set -eu
 data="${WS_DATA_PATH:-/config}"
 uid=$(id -u)
@@ -56,7 +57,15 @@ for path in "$data"/config "$data"/config/* "$data"/db "$data"/db/* "$data"/spoo
 done
 
 keys="$data/config/keys"
-wait_for_keys() {  # role
+needs_curve() {  # endpoint: the rule of common/include/ws/curve_keys.h, for the WS_ENDPOINTS_* value
+  case "$1" in
+    tcp://127.*|tcp://localhost:*|tcp://\[::1\]:*|tcp://lo:*) return 1 ;;
+    tcp://*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+wait_for_keys() {  # role, endpoint
+  needs_curve "${2:-}" || return 0
   waited=0
   while [ ! -r "$keys/$1.key" ] || [ ! -r "$keys/reconciler.pub" ]; do
     if [ "$waited" -ge "${WS_KEYS_WAIT:-60}" ]; then
@@ -68,10 +77,11 @@ wait_for_keys() {  # role
   done
 }
 case "$(basename "${1:-}")" in
-  ws-reconciler) if ! $read_only; then watchstate config:generate --keys-only >&2; fi ;;
-  ws-fetcher) wait_for_keys fetcher ;;
-  ws-exporter) wait_for_keys exporter ;;
-  ws-ingest) wait_for_keys ingest ;;
+  # Not fatal: the reconciler itself then names the key file it misses.
+  ws-reconciler) if ! $read_only; then watchstate config:generate --keys-only >&2 || true; fi ;;
+  ws-fetcher) wait_for_keys fetcher "${WS_ENDPOINTS_WORKERS:-}" ;;
+  ws-exporter) wait_for_keys exporter "${WS_ENDPOINTS_WORKERS:-}" ;;
+  ws-ingest) wait_for_keys ingest "${WS_ENDPOINTS_EVENTS:-}" ;;
 esac
 
 exec "$@"
