@@ -78,6 +78,7 @@ ForwarderStatus EventForwarder::status() const {
 void EventForwarder::open_socket() {
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   configure_socket(*socket_, options_.max_message);
+  if (options_.curve) apply_curve_client(*socket_, *options_.curve);
   // Queue only to a connected reconciler: while it is away, events stay in the spool, not in a
   // socket buffer that a reconnect would throw away.
   socket_->set(zmq::sockopt::immediate, 1);

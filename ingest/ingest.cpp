@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include "ws/curve_keys.h"
 #include "ws/logging.h"
 #include "ws/webhook_intake.h"
 
@@ -74,6 +75,7 @@ struct Ingest::Impl {
     f.heartbeat = options.heartbeat;
     f.ack_timeout = options.ack_timeout;
     f.max_message = options.config.endpoints.max_message;
+    f.curve = options.curve;
     return f;
   }
 
@@ -262,6 +264,9 @@ struct Ingest::Impl {
 
 Result<std::unique_ptr<Ingest>> Ingest::create(zmq::context_t& context, IngestOptions options) {
   if (auto ok = validate(options); !ok) return ok.error();
+  auto curve = curve_client_keys(options.events(), options.paths.keys_dir(), curve_role::kIngest);
+  if (!curve) return curve.error();
+  options.curve = std::move(*curve);
   auto listen = parse_listen(options.config.webhook.listen);
   if (!listen) return listen.error();
   SpoolOptions so;

@@ -9,6 +9,7 @@
 
 #include "ingest_testutil.h"
 #include "webhook_test_util.h"
+#include "ws/curve_keys.h"
 #include "ws/ingest.h"
 
 using namespace ws;
@@ -299,4 +300,23 @@ TEST_CASE("a spool that cannot be written answers 503, and /healthz says so", "[
   CHECK(j["ok"] == false);
   CHECK(j["spool"]["writable"] == false);
   CHECK_THAT(j["spool"]["error"].get<std::string>(), Catch::Contains("MDB_MAP_FULL"));
+}
+
+TEST_CASE("an events endpoint off loopback needs the ingest's CURVE key, named when missing", "[ingest][curve]") {
+  TempDir dir;
+  zmq::context_t context;
+  IngestOptions o;
+  o.paths.root = dir.path;
+  o.config.webhook.apikey = kKey;
+  o.config.webhook.listen = "127.0.0.1:0";
+  o.events_endpoint = "tcp://198.51.100.1:5561";  // TEST-NET-2: nothing is reached, the handshake is never made
+  auto missing = Ingest::create(context, o);
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.error().message, Catch::Contains((dir.path / "config" / "keys" / "ingest.key").string()) &&
+                                          Catch::Contains("tcp://198.51.100.1:5561"));
+
+  REQUIRE(generate_curve_keys(o.paths.keys_dir()).ok());
+  auto made = Ingest::create(context, o);
+  INFO((made.ok() ? "" : made.error().message));
+  CHECK(made.ok());
 }

@@ -32,6 +32,7 @@
 
 #include <zmq.hpp>
 
+#include "ws/curve_keys.h"
 #include "ws/ingest_metrics.h"
 #include "ws/message.h"
 #include "ws/protocol.h"
@@ -54,6 +55,7 @@ struct ForwarderOptions {
   // (the reconciler's libzmq would drop the connection for it, again and again) is moved to the
   // failed list instead of being sent.
   size_t max_message = protocol::kDefaultMaxMessage;
+  std::optional<CurveClientKeys> curve;  // set: connect with CURVE (ws/curve_keys.h)
 };
 
 struct ForwarderStatus {

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "ws/config.h"
+#include "ws/curve_keys.h"
 #include "ws/result.h"
 
 namespace ws {
@@ -26,6 +28,9 @@ struct IngestOptions {
   std::chrono::milliseconds ack_timeout{600'000};
   // How often servers.yaml is looked at for changes (uuid and owner_id recorded by servers:test).
   std::chrono::milliseconds servers_reload{1000};
+  // The ingest role's CURVE keys when the events endpoint is not loopback (Ingest::create loads
+  // them from paths.keys_dir()).
+  std::optional<CurveClientKeys> curve;
   size_t spool_map_size = 0;  // LMDB map size of the spool; 0 = SpoolOptions' default (tests shrink it)
 
   std::string events() const { return events_endpoint.empty() ? config.endpoints.events : events_endpoint; }
