@@ -836,6 +836,11 @@ TEST_CASE("with --echo-webhooks Jellyfin and Emby send the webhook of a write th
     // /__fake/webhook sends to --webhook-url when no url is given.
     CHECK(jf.post_json("/__fake/webhook", {{"event", "ItemAdded"}, {"item", other}})["status"] == 200);
     CHECK(json::parse(rx.wait(4).body)["NotificationType"] == "ItemAdded");
+    // The fake counts an echo as sent once its POST returned, which may be after the receiver
+    // saw it: wait for the count, with a deadline.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (jf.get_json("/__fake/stats")["echoes"]["sent"] != 3 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling the condition
     CHECK(jf.get_json("/__fake/stats")["echoes"]["sent"] == 3);
   }
   SECTION("emby: item.markplayed and item.markunplayed") {
