@@ -11,6 +11,7 @@ ApplyCounts& ApplyCounts::operator+=(const ApplyCounts& o) {
   unmatched += o.unmatched;
   changed += o.changed;
   metadata += o.metadata;
+  written += o.written;
   return *this;
 }
 
@@ -40,7 +41,10 @@ ApplyCounts apply_items(WriteBatch& batch, const std::vector<MediaItem>& items, 
       if (result.created) ++counts.created;
       if (result.change == ChangeKind::state || result.change == ChangeKind::progress) ++counts.changed;
       if (result.change == ChangeKind::metadata) ++counts.metadata;
-      if (result.change != ChangeKind::none || result.created) batch.put(result.record);
+      if (result.change != ChangeKind::none || result.created) {
+        batch.put(result.record);
+        ++counts.written;
+      }
     }
   }
   return counts;

@@ -239,6 +239,7 @@ void RequestRun::apply_batches(std::vector<const BrokerEvent*>& batches) {
     s.unmatched += counts.unmatched;
     s.created += counts.created;
     s.changed += counts.changed;
+    imports_[server].written += counts.written;
     touched.insert(server);
   }
   if (!request_.dry_run) {
@@ -302,10 +303,11 @@ void RequestRun::finish_import_server(const std::string& server) {
       spdlog::trace("{}: {} '{}' (record {}) is no longer listed: its {} metadata is pruned", server, g.key, g.title,
                     g.record_id, server);
   }
-  spdlog::info("{}: import {}: {} fetched, {} matched, {} new, {} changed, {} unmatched, {} pruned{}", server,
-               imp.failed ? "failed" : "done", s.fetched, s.matched, s.created, s.changed, s.unmatched, s.pruned,
+  spdlog::info("{}: import {}: {} fetched, {} matched, {} new, {} changed, {} unmatched, {} pruned{}; {} records written",
+               server, imp.failed ? "failed" : "done", s.fetched, s.matched, s.created, s.changed, s.unmatched, s.pruned,
                prune && !prune->allowed() ? " (the pruning guard refused " + std::to_string(prune->gone.size()) + ")"
-                                          : std::string());
+                                          : std::string(),
+               imp.written);
 }
 
 void RequestRun::maybe_advance() {

@@ -23,6 +23,7 @@ struct ApplyCounts {
   uint64_t unmatched = 0;  // no stored record and no external id: reported, not stored
   uint64_t changed = 0;    // records whose state or progress changed
   uint64_t metadata = 0;   // records whose metadata only changed
+  uint64_t written = 0;    // records put (unchanged ones are not)
 
   ApplyCounts& operator+=(const ApplyCounts& other);
 };

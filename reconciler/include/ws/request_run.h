@@ -68,6 +68,7 @@ class RequestRun {
     // (rule 8). Only those prune; a delta (incremental imports, to come) never does.
     bool full = false;
     ImportPruning pruning;  // the keys a full import listed
+    uint64_t written = 0;  // records put (the summary has no column for it)
   };
   // A dry run's pulled batch, kept to be applied again when it plans (see the top).
   struct KeptBatch {
