@@ -4,7 +4,8 @@
 # the seed's own test size) — then, each process under /usr/bin/time (wall, CPU, peak RSS) and a
 # sampler of /proc/PID/smaps_rollup (peak PSS, and the peak of the sum over processes):
 #   floor  plain curl fetching the same item pages, the four servers side by side
-#   a      fresh import: embedded, then multi-process with 1 and with 4 fetchers
+#   a      fresh import, embedded
+#   mp     fresh import, multi-process with 1 and with 4 fetchers
 #   b      full re-import with nothing changed (embedded)
 #   c      incremental re-import (reported as absent while the CLI has none)
 #   d      export after 1% of the items were played on one server (first a full export)
@@ -14,11 +15,11 @@
 #
 # Usage: bench/seed_scale.sh [BUILD_DIR] [DIVISOR]
 #   DIVISOR (default 1) divides the movies and shows: 10 gives 200 movies + 10 shows (7,200 items)
-#   to iterate quickly. SECTIONS="floor a b c d e" (default all) picks what runs.
+#   to iterate quickly. SECTIONS="floor a mp b c d e" (default all) picks what runs.
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd)
 DIV=${2:-1}
-SECTIONS=${SECTIONS:-floor a b c d e}
+SECTIONS=${SECTIONS:-floor a mp b c d e}
 MOVIES=$((2000 / DIV))
 SHOWS=$(((100 + DIV - 1) / DIV))
 SCALE=(--movies "$MOVIES" --shows "$SHOWS" --seasons 7 --episodes 100)
@@ -253,7 +254,7 @@ multi_process() {
   after_run "$b0"
   rm -f "$work"/t.fet.*
 }
-if want a; then
+if want mp; then
   echo "a: multi-process (ws-reconciler, ws-fetcher x N, ws-exporter; watchstate enqueues)"
   multi_process 1
   multi_process 4

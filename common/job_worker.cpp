@@ -78,6 +78,7 @@ void JobContext::send_batch(nlohmann::json body) {
   body["job"] = job_;
   body["attempt"] = attempt_;
   body["seq"] = seq_.fetch_add(1);
+  stamp_message(body);  // now, not on each send: a batch is large, and a send may be retried
   channel_.push_batch(Message{std::string(protocol::kBatchItems), std::move(body)});
 }
 

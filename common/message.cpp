@@ -33,13 +33,23 @@ bool is_known_message_type(std::string_view type) {
   return std::find(kKnownTypes.begin(), kKnownTypes.end(), type) != kKnownTypes.end();
 }
 
-EncodedMessage encode_message(const Message& message) {
-  nlohmann::json body = message.body.is_object() ? message.body : nlohmann::json::object();
+void stamp_message(nlohmann::json& body) {
+  if (!body.is_object()) body = nlohmann::json::object();
   if (!body.contains("v")) body["v"] = kMessageSchemaVersion;
   if (!body.contains("id")) body["id"] = next_message_id();
+}
+
+EncodedMessage encode_message(const Message& message) {
   EncodedMessage out;
   out.type_frame = message.type;
-  nlohmann::json::to_msgpack(body, nlohmann::detail::output_adapter<char>(out.body_frame));
+  const auto& given = message.body;
+  if (given.is_object() && given.contains("v") && given.contains("id")) {
+    nlohmann::json::to_msgpack(given, nlohmann::detail::output_adapter<char>(out.body_frame));
+  } else {
+    nlohmann::json body = given.is_object() ? given : nlohmann::json::object();
+    stamp_message(body);
+    nlohmann::json::to_msgpack(body, nlohmann::detail::output_adapter<char>(out.body_frame));
+  }
   return out;
 }
 

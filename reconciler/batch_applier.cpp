@@ -42,7 +42,7 @@ ApplyCounts apply_items(WriteBatch& batch, const std::vector<MediaItem>& items, 
       if (result.change == ChangeKind::state || result.change == ChangeKind::progress) ++counts.changed;
       if (result.change == ChangeKind::metadata) ++counts.metadata;
       if (result.change != ChangeKind::none || result.created) {
-        batch.put(result.record);
+        batch.put(result.record, stored);
         ++counts.written;
       }
     }

@@ -207,7 +207,11 @@ std::vector<std::pair<int64_t, uint64_t>> read_unmarks(MDB_txn* txn, const Store
 }
 
 uint64_t put_record(MDB_txn* txn, const StoreEnv& env, const Record& record) {
-  const auto old = get_record(txn, env, record.id);
+  const auto previous = get_record(txn, env, record.id);
+  return put_record_over(txn, env, record, previous ? &*previous : nullptr);
+}
+
+uint64_t put_record_over(MDB_txn* txn, const StoreEnv& env, const Record& record, const Record* old) {
   uint64_t conflicts = 0;
   conflicts += reindex(txn, env, env.pointers, old ? match_keys(*old) : std::vector<std::string>{},
                        match_keys(record), record.id);

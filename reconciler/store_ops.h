@@ -50,5 +50,7 @@ std::vector<std::pair<int64_t, uint64_t>> read_unmarks(MDB_txn* txn, const Store
 // entry; drops the keys its previous version owned and no longer has. A key owned by another
 // record is left to it; returns how many such conflicts are new for this record.
 uint64_t put_record(MDB_txn* txn, const StoreEnv& env, const Record& record);
+// The same with the previous version already read in this transaction (nullptr: there is none).
+uint64_t put_record_over(MDB_txn* txn, const StoreEnv& env, const Record& record, const Record* old);
 
 }  // namespace ws::store_ops

@@ -99,7 +99,15 @@ std::optional<Record> WriteBatch::get(uint64_t id) {
   });
 }
 
-uint64_t WriteBatch::put(Record& record) {
+uint64_t WriteBatch::put(Record& record) { return put_impl(record, nullptr, false); }
+
+uint64_t WriteBatch::put(Record& record, const std::optional<Record>& stored) {
+  if (stored && stored->id == record.id) return put_impl(record, &*stored, true);
+  if (!stored && record.id == 0) return put_impl(record, nullptr, true);
+  return put_impl(record, nullptr, false);
+}
+
+uint64_t WriteBatch::put_impl(Record& record, const Record* previous, bool previous_known) {
   if (record.id > kMaxRecordId && !impl_->error && !impl_->done) {
     // Bad input, not a failed write: the store goes on accepting batches.
     impl_->error = make_error(ErrorKind::invalid_input, "record id " + std::to_string(record.id) +
@@ -123,7 +131,8 @@ uint64_t WriteBatch::put(Record& record) {
       if (record.created_at == 0) record.created_at = static_cast<int64_t>(std::time(nullptr));
     }
     if (record.id >= next) b.next_id = record.id + 1;
-    b.new_conflicts += store_ops::put_record(b.txn, *b.store->env, record);
+    b.new_conflicts += previous_known ? store_ops::put_record_over(b.txn, *b.store->env, record, previous)
+                                      : store_ops::put_record(b.txn, *b.store->env, record);
     return record.id;
   });
 }

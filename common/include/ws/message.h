@@ -29,6 +29,10 @@ struct EncodedMessage {
 // True for the types listed in docs/protocol.md.
 bool is_known_message_type(std::string_view type);
 
+// Adds the schema version `v` and a fresh `id` to an object body that lacks them (what
+// encode_message does otherwise, on a copy: a sender of large bodies stamps them first).
+void stamp_message(nlohmann::json& body);
+
 EncodedMessage encode_message(const Message& message);
 
 // What decode_message accepts at most (docs/protocol.md "Limits").

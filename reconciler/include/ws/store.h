@@ -109,6 +109,10 @@ class WriteBatch : public RecordSource {
   // invalid input (the store still accepts later batches). Returns the record's id; 0 if the
   // batch failed.
   uint64_t put(Record& record);
+  // The same, given what find()/get() of this batch returned for the record (no write to the
+  // record in between): its previous version is not read and decoded again. A `stored` of
+  // another id (or none for a record with an id) is ignored: put(record) then.
+  uint64_t put(Record& record, const std::optional<Record>& stored);
   // Rule 8: forgets what `server` told us about the item behind `key`, one of that server's
   // backend keys (`<server>/<item id>`, or `<server>/<item id>/E<n>` for a part of a
   // multi-episode file): the record's metadata of that server goes, and with it the key. The
@@ -150,6 +154,7 @@ class WriteBatch : public RecordSource {
  private:
   friend class Store;
   explicit WriteBatch(std::unique_ptr<Impl> impl);
+  uint64_t put_impl(Record& record, const Record* previous, bool previous_known);
   std::unique_ptr<Impl> impl_;
 };
 
