@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "record_msgpack.h"
 #include "ws/json_fields.h"
 
 namespace ws {
@@ -110,8 +111,8 @@ void from_json(const nlohmann::json& j, Record& r) {
 
 std::string encode_record(const Record& record) {
   std::string out(1, kRecordLayout);
-  nlohmann::json j = record;
-  nlohmann::json::to_msgpack(j, nlohmann::detail::output_adapter<char>(out));
+  out.reserve(512);
+  record_msgpack::write(out, record);  // the bytes to_msgpack(json(record)) gives, without the DOM
   return out;
 }
 
@@ -119,6 +120,8 @@ Record decode_record(std::string_view bytes) {
   if (bytes.empty()) throw std::runtime_error("record: empty value");
   if (bytes[0] != kRecordLayout)
     throw std::runtime_error("record: unknown layout " + std::to_string(static_cast<int>(bytes[0])));
+  if (Record fast; record_msgpack::read(bytes.substr(1), fast)) return fast;
+  // Anything of another shape goes through the DOM, which reads or rejects it as it always did.
   try {
     auto j = nlohmann::json::from_msgpack(bytes.substr(1));
     return j.get<Record>();
