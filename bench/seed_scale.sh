@@ -155,6 +155,7 @@ items=0
 for p in "${FAKES[@]}"; do items=$((items + $(curl -s "http://127.0.0.1:$p/__fake/info" | jq '.movies + .episodes'))); done
 echo "fakes: plex :$PLEX, jellyfin :$JF1 :$JF2, emby :$EMBY — $items items in all"
 WSC=("$B/cli/watchstate" --output json -v)
+IMPORT_ARGS=(${IMPORT_ARGS:-})
 PAGE=500
 
 if want floor; then
@@ -206,10 +207,10 @@ after_run() {  # the run's figures besides time: records written, bytes fetched,
 if want a || want b; then
   echo "a/b: embedded (watchstate state:import, one process)"
   b0=$(fake_bytes "${FAKES[@]}")
-  measure "a fresh import, embedded" -- "${WSC[@]}" state:import; after_run "$b0"
+  measure "a fresh import, embedded" -- "${WSC[@]}" state:import "${IMPORT_ARGS[@]}"; after_run "$b0"
   if want b; then
     b0=$(fake_bytes "${FAKES[@]}")
-    measure "b re-import, nothing changed, embedded" -- "${WSC[@]}" state:import; after_run "$b0"
+    measure "b re-import, nothing changed, embedded" -- "${WSC[@]}" state:import "${IMPORT_ARGS[@]}"; after_run "$b0"
   fi
 fi
 if want c; then
