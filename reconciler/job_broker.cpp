@@ -70,7 +70,14 @@ void JobBroker::submit(Job job) {
   queues_[job.service].push_back(std::move(job));
 }
 
-std::vector<BrokerEvent> JobBroker::handle(const Envelope& envelope) {
+std::vector<BrokerEvent> JobBroker::handle(const Envelope& envelope) { return handle_impl(envelope, nullptr); }
+
+std::vector<BrokerEvent> JobBroker::handle(Envelope&& envelope) {
+  return handle_impl(envelope, envelope.message ? &envelope.message.value().body : nullptr);
+}
+
+// `movable_body`: the envelope's message body when the caller gave the envelope away.
+std::vector<BrokerEvent> JobBroker::handle_impl(const Envelope& envelope, nlohmann::json* movable_body) {
   Events events;
   const std::string& peer = envelope.peer;
   if (auto w = workers_.find(peer); w != workers_.end()) w->second.last_heard = now_();
@@ -98,7 +105,7 @@ std::vector<BrokerEvent> JobBroker::handle(const Envelope& envelope) {
       spdlog::debug("heartbeat from unknown {} not answered", describe_peer(peer));
   } else if (message.type == protocol::kBatchItems || message.type == protocol::kJobDone ||
              message.type == protocol::kJobFailed) {
-    on_job_message(peer, message, events);
+    on_job_message(peer, message, movable_body, events);
   } else if (message.type == protocol::kAck) {
     on_ack(peer, message, events);
   } else {
@@ -144,7 +151,8 @@ void JobBroker::on_ready(const std::string& peer, const Message& message, Events
   w.idle_since = ++idle_counter_;
 }
 
-void JobBroker::on_job_message(const std::string& peer, const Message& message, Events& events) {
+void JobBroker::on_job_message(const std::string& peer, const Message& message, nlohmann::json* movable_body,
+                               Events& events) {
   const json& body = message.body;
   MessageFields fields(message.type, body);
   const std::string job_id = fields.string("job");
@@ -173,7 +181,7 @@ void JobBroker::on_job_message(const std::string& peer, const Message& message, 
       return refuse(peer, id_of(body), fields.error(), false, events);
     }
     f->second.deadline = now_() + options_.lease;
-    events.push_back({BrokerEvent::Kind::batch, f->second.job, body});
+    events.push_back({BrokerEvent::Kind::batch, f->second.job, movable_body ? std::move(*movable_body) : body});
     return;
   }
 

@@ -192,7 +192,7 @@ class Reconciler::Impl {
       auto env = receive_message(workers_, true);
       if (!env) break;
       handle_safely(workers_, worker_refusals_, *env, [&] {
-        auto handled = broker_.handle(*env);
+        auto handled = broker_.handle(std::move(*env));  // a batch's items move into its event
         std::move(handled.begin(), handled.end(), std::back_inserter(events));
       });
     }

@@ -114,6 +114,8 @@ class JobBroker {
   // batch.items / job.done / job.failed are handled; anything else gets a refusal (ack ok:false)
   // and a log line, never an exception.
   std::vector<BrokerEvent> handle(const Envelope& envelope);
+  // The same, moving a batch's items into its event instead of copying them (a batch is large).
+  std::vector<BrokerEvent> handle(Envelope&& envelope);
 
   // Dispatches queued jobs to idle workers, sends heartbeats that are due, requeues jobs of dead
   // workers and expired leases (and drops those workers), reports jobs out of attempts.
@@ -149,7 +151,8 @@ class JobBroker {
   using Events = std::vector<BrokerEvent>;
 
   void on_ready(const std::string& peer, const Message& message, Events& events);
-  void on_job_message(const std::string& peer, const Message& message, Events& events);
+  std::vector<BrokerEvent> handle_impl(const Envelope& envelope, nlohmann::json* movable_body);
+  void on_job_message(const std::string& peer, const Message& message, nlohmann::json* movable_body, Events& events);
   void on_ack(const std::string& peer, const Message& message, Events& events);
   void refuse(const std::string& peer, const std::string& ref, const std::string& error, bool fatal,
               Events& events);
