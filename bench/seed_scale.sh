@@ -303,5 +303,10 @@ if want e; then
   b0=$(fake_bytes "${FAKES[@]}")
   measure "e first export, 2 servers (state:export --force)" -- "${WSC[@]}" state:export --force; after_run "$b0"
   jq -r '.summary.servers | to_entries[] | "    \(.key): planned \(.value.planned), written \(.value.written), failed \(.value.failed)"' "$work/out.json" 2>/dev/null || true
+  for p in "${FAKES[@]}"; do  # the fake's write log has whole seconds: a rate over the span it saw writes
+    curl -s "http://127.0.0.1:$p/__fake/writes" | jq -r --arg p "$p" \
+      'if length == 0 then "    :\($p): no writes" else (map(.at) | min) as $a | (map(.at) | max) as $b |
+       "    :\($p): \(length) writes between the first and the last (\($b - $a + 1) s, whole seconds): \(length / ($b - $a + 1) | floor) writes/s" end'
+  done
 fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
