@@ -106,7 +106,8 @@ summarize() {
   jq -r '[.summary.servers[]] | "new \(map(.new)|add), changed \(map(.changed)|add), matched \(map(.matched)|add), unmatched \(map(.unmatched)|add), planned \(map(.planned)|add), written \(map(.written)|add), failed \(map(.failed)|add)"' "$1" 2>/dev/null || echo "(no summary: $(head -c 300 "$1"))"
 }
 
-# start_fake TYPE SEED WATCHED → echoes the port; the fake's pid goes into `started`
+# start_fake TYPE SEED WATCHED → sets FAKE_PORT; the fake's pid goes into `started` (so not in a
+# $(…) subshell, where the pid would be lost and the fake outlive the script)
 start_fake() {
   local type=$1 seed=$2 watched=$3 log
   log=$work/fake.$type.$RANDOM.log
@@ -114,7 +115,7 @@ start_fake() {
     --state-seed "$seed" --watched "$watched" --progress 5 >"$log" 2>&1 &
   started+=($!)
   for _ in $(seq 600); do grep -q 'listening on' "$log" 2>/dev/null && break; sleep 0.1; done
-  sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1
+  FAKE_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
 }
 write_servers() {  # write_servers NAME:TYPE:PORT ...
   : >"$WS_DATA_PATH/config/servers.yaml"
@@ -145,7 +146,10 @@ echo "scale: each server --movies $MOVIES --shows $SHOWS --seasons 7 --episodes 
 
 export WS_DATA_PATH=$work/var
 mkdir -p "$WS_DATA_PATH/config"
-PLEX=$(start_fake plex 1 30); JF1=$(start_fake jellyfin 1 30); JF2=$(start_fake jellyfin 1 30); EMBY=$(start_fake emby 1 30)
+start_fake plex 1 30; PLEX=$FAKE_PORT
+start_fake jellyfin 1 30; JF1=$FAKE_PORT
+start_fake jellyfin 1 30; JF2=$FAKE_PORT
+start_fake emby 1 30; EMBY=$FAKE_PORT
 FAKES=("$PLEX" "$JF1" "$JF2" "$EMBY")
 write_servers plex:plex:$PLEX jf1:jellyfin:$JF1 jf2:jellyfin:$JF2 emby:emby:$EMBY
 W=$(free_port); E=$(free_port); C=$(free_port)
@@ -295,7 +299,8 @@ if want e; then
   started=()
   export WS_DATA_PATH=$work/var-e
   mkdir -p "$WS_DATA_PATH/config"
-  EP=$(start_fake plex 1 33); EJ=$(start_fake jellyfin 2 33)
+  start_fake plex 1 33; EP=$FAKE_PORT
+  start_fake jellyfin 2 33; EJ=$FAKE_PORT
   FAKES=("$EP" "$EJ")
   write_servers plex:plex:$EP jf:jellyfin:$EJ
   "${WSC[@]}" state:import >"$work/out.json" 2>"$work/err.log" || tail -3 "$work/err.log"
