@@ -31,20 +31,24 @@ ApplyCounts apply_items(WriteBatch& batch, const std::vector<MediaItem>& items, 
       ctx.options = options.mapper;
       auto stored = batch.find(item);
       auto result = map_item(stored, item, ctx);
-      if (options.on_decision) options.on_decision(item, result);
       if (result.unmatched) {
         ++counts.unmatched;
         batch.unmatched_put(item.server, item.item_id, result.reason, item);
+        if (options.on_decision) options.on_decision(item, result);
         continue;
       }
       if (stored) ++counts.matched;
       if (result.created) ++counts.created;
       if (result.change == ChangeKind::state || result.change == ChangeKind::progress) ++counts.changed;
       if (result.change == ChangeKind::metadata) ++counts.metadata;
+      if (options.changed_at != 0 && result.record.updated_at == ctx.now &&
+          (!stored || result.record.updated_at != stored->updated_at))
+        result.record.updated_at = options.changed_at;
       if (result.change != ChangeKind::none || result.created) {
         batch.put(result.record, stored);
         ++counts.written;
       }
+      if (options.on_decision) options.on_decision(item, result);
     }
   }
   return counts;

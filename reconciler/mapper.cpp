@@ -103,6 +103,12 @@ bool apply_state(Record& rec, const ServerMeta* before, const MediaItem& in, con
     why = "unmarked here, already unplayed";
     return false;
   }
+  if (ctx.kind == EventKind::mark && rec.updated > ctx.now) {
+    // Webhooks map at their own time (events arrive out of order): a play after the unmark wins.
+    why = "marked unplayed at " + format_time(ctx.now) + ", before the play at " + format_time(rec.updated) +
+          ": stays played";
+    return false;
+  }
   rec.watched = false;
   rec.updated = ctx.now;
   rec.unmarked_at = ctx.now;

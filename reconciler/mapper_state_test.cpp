@@ -283,3 +283,15 @@ TEST_CASE("event and change kinds have names", "[mapper]") {
   CHECK(to_string(ChangeKind::progress) == "progress");
   CHECK(to_string(ChangeKind::state) == "state");
 }
+
+TEST_CASE("a mark-unplayed event older than the record's play leaves it played", "[mapper]") {
+  // Webhooks map at their own time and may arrive out of order: the newest real event wins.
+  Record rec = record_of(played(movie("my_plex", "p1"), kLater));
+  MapContext ctx = context("my_jelly", EventKind::mark);
+  ctx.now = kUnmarked;  // the unmark happened before the play at kLater
+  const MapResult r = map_item(rec, movie("my_jelly", "j1"), ctx);
+  CHECK(r.record.watched);
+  CHECK(r.record.unmarked_at == 0);
+  CHECK(r.change != ChangeKind::state);
+  CHECK_THAT(r.reason, Catch::Contains("before the play"));
+}

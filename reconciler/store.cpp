@@ -182,6 +182,12 @@ uint64_t Store::unmarks_written(const std::string& server, int64_t since) const 
   return total;
 }
 
+bool Store::webhook_event_applied(const std::string& event_id) const {
+  if (!impl_->env) return false;
+  auto txn = read_txn(*impl_->env);
+  return store_ops::webhook_event_applied(txn, *impl_->env, event_id);
+}
+
 void Store::for_each_backend_key(const std::string& server,
                                  const std::function<bool(std::string_view, uint64_t)>& visit) const {
   if (server.empty() || !impl_->env) return;

@@ -11,7 +11,7 @@ namespace ws {
 namespace {
 
 // Named databases; the main database holds nothing else.
-constexpr MDB_dbi kMaxDbs = 8;
+constexpr MDB_dbi kMaxDbs = 12;  // 8 in use; room to add one without touching this
 
 struct RegistryEntry {
   pid_t pid = 0;  // the process that opened it: a forked child must not touch it
@@ -71,6 +71,12 @@ void open_all(MDB_txn* txn, StoreEnv& env, unsigned flags) {
   env.outbox = lmdb::dbi::open(txn, "outbox", flags).handle();
   env.changes = lmdb::dbi::open(txn, "changes", flags).handle();
   env.unmatched = lmdb::dbi::open(txn, "unmatched", flags).handle();
+  // Added after schema 1 shipped: a writer creates it; a reader of an older store goes without.
+  if (flags & MDB_CREATE) {
+    env.webhook_events = lmdb::dbi::open(txn, "webhook_events", flags).handle();
+  } else if (MDB_dbi dbi = 0; has_dbi(txn, "webhook_events", &dbi)) {
+    env.webhook_events = dbi;
+  }
 }
 
 Result<Ok> setup_writable(StoreEnv& env, int schema_version) {

@@ -31,6 +31,10 @@ struct StoreEnv {
   MDB_dbi outbox = 0;       // job key -> job bytes
   MDB_dbi changes = 0;      // be64(updated_at, sign-flipped) + be64(id) -> empty
   MDB_dbi unmatched = 0;    // <server>\0<item id> -> JSON {reason, item}: state:unmatched
+  // Webhook events applied (dedupe by event id, docs/protocol.md "Events"): "i" + event id ->
+  // be64(applied at), and "t" + be64(applied at) + event id -> empty, to forget the old ones in
+  // order. 0 in a read-only store made before it existed.
+  MDB_dbi webhook_events = 0;
   size_t max_key_size = 511;
 };
 

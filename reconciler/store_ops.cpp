@@ -234,4 +234,11 @@ uint64_t put_record_over(MDB_txn* txn, const StoreEnv& env, const Record& record
   return conflicts;
 }
 
+bool webhook_event_applied(MDB_txn* txn, const StoreEnv& env, const std::string& event_id) {
+  if (!env.webhook_events) return false;
+  std::string key = "i" + event_id;
+  lmdb::val k(key), v;
+  return lmdb::dbi_get(txn, env.webhook_events, k, v);
+}
+
 }  // namespace ws::store_ops

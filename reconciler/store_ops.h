@@ -46,6 +46,9 @@ std::vector<Record> records_of_item(MDB_txn* txn, const StoreEnv& env, const std
 std::string unmarks_key(const std::string& server);
 std::vector<std::pair<int64_t, uint64_t>> read_unmarks(MDB_txn* txn, const StoreEnv& env, const std::string& server);
 
+// Whether `event_id` is in the webhook_events database (store_env.h); false when the store has none.
+bool webhook_event_applied(MDB_txn* txn, const StoreEnv& env, const std::string& event_id);
+
 // Writes `record` (whose id is already assigned) with its pointers, backend ids and changes
 // entry; drops the keys its previous version owned and no longer has. A key owned by another
 // record is left to it; returns how many such conflicts are new for this record.

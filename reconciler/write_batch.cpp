@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -235,6 +237,51 @@ void WriteBatch::add_unmarks_written(const std::string& server, int64_t at, uint
     if (!merged && count > 0 && at >= forget_before) kept.push_back({at, count});
     store_ops::meta_put(impl_->txn, env, store_ops::unmarks_key(server), kept.dump());
     return 0;
+  });
+}
+
+bool WriteBatch::webhook_event_applied(const std::string& event_id) {
+  if (!impl_->txn || impl_->error || !impl_->store->env->webhook_events) return false;
+  return guarded(*impl_, [&]() -> bool {
+    return store_ops::webhook_event_applied(impl_->txn, *impl_->store->env, event_id);
+  });
+}
+
+void WriteBatch::webhook_event_put(const std::string& event_id, int64_t applied_at) {
+  guarded(*impl_, [&]() -> int {
+    const auto& env = *impl_->store->env;
+    const std::string at = store_ops::be64(static_cast<uint64_t>(std::max<int64_t>(0, applied_at)));
+    std::string by_id = "i" + event_id;
+    std::string by_time = "t" + at + event_id;
+    lmdb::val k1(by_id), v1(at), k2(by_time), v2("", 0);
+    lmdb::dbi_put(impl_->txn, env.webhook_events, k1, v1, 0);
+    lmdb::dbi_put(impl_->txn, env.webhook_events, k2, v2, 0);
+    return 0;
+  });
+}
+
+uint64_t WriteBatch::webhook_events_forget(int64_t before, uint64_t max) {
+  return guarded(*impl_, [&]() -> uint64_t {
+    const auto& env = *impl_->store->env;
+    const std::string limit = "t" + store_ops::be64(static_cast<uint64_t>(std::max<int64_t>(0, before)));
+    std::vector<std::string> old;
+    {
+      auto cursor = lmdb::cursor::open(impl_->txn, env.webhook_events);
+      lmdb::val key("t", 1), value;
+      for (bool more = cursor.get(key, value, MDB_SET_RANGE); more && old.size() < max;
+           more = cursor.get(key, value, MDB_NEXT)) {
+        std::string k(key.data(), key.size());
+        if (k.size() < limit.size() || k.compare(0, limit.size(), limit) >= 0) break;
+        old.push_back(std::move(k));
+      }
+    }
+    for (const auto& k : old) {
+      std::string by_id = "i" + k.substr(9);
+      lmdb::val kt(k), ki(by_id);
+      lmdb::dbi_del(impl_->txn, env.webhook_events, kt, nullptr);
+      lmdb::dbi_del(impl_->txn, env.webhook_events, ki, nullptr);
+    }
+    return old.size();
   });
 }
 

@@ -37,7 +37,11 @@ struct ApplyOptions {
   // When set, the backend key of every item applied (each part of a multi-episode file: its
   // `/E<n>` key) is added: what a full import saw, so rule 8 can tell what it no longer lists.
   std::unordered_set<std::string>* listed_keys = nullptr;
-  // Called for each decision with its reason (for -vvv); may be empty.
+  // When non-zero, the updated_at of records whose state or progress changed (instead of `now`):
+  // webhooks map at the event's time, but push mode orders records by when they changed here.
+  int64_t changed_at = 0;
+  // Called for each decision with its reason (for -vvv, webhook acks); may be empty. Called after
+  // the record was put, so result.record.id is its id (0 when unmatched).
   std::function<void(const MediaItem&, const MapResult&)> on_decision;
 };
 

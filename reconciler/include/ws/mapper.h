@@ -37,7 +37,10 @@ struct MapContext {
   std::string server;       // the reporting server's name (== item.server)
   EventKind kind = EventKind::import;
   int64_t last_sync = 0;    // this server's last successful import, unix s; 0 = never (rule 4)
-  int64_t now = 0;          // unix s
+  // Unix s. Webhooks pass the event's own time (never later than the clock): events may arrive
+  // out of order, and the rules decide by their dates (a mark unplayed older than the record's
+  // play leaves it played).
+  int64_t now = 0;
   MapperOptions options;
 };
 

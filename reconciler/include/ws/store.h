@@ -137,6 +137,12 @@ class WriteBatch : public RecordSource {
   // The export guard's memory (export_guard.h): `count` unmarks written to `server` at `at`;
   // entries from before `forget_before` are dropped on the way.
   void add_unmarks_written(const std::string& server, int64_t at, uint64_t count, int64_t forget_before);
+  // Webhook events applied (docs/protocol.md "Events": a repeat is acked without applying it
+  // again). Sees the batch's own writes.
+  bool webhook_event_applied(const std::string& event_id);
+  void webhook_event_put(const std::string& event_id, int64_t applied_at);
+  // Forgets at most `max` events applied before `before`, oldest first; returns how many.
+  uint64_t webhook_events_forget(int64_t before, uint64_t max);
 
   // RecordSource over this batch's transaction (its own writes included). After a failure they
   // visit nothing.
@@ -198,6 +204,9 @@ class Store : public RecordSource {
   std::vector<Record> records_of_item(const std::string& server, const std::string& item_id) const override;
   // Unmarks written to `server` at or after `since` (WriteBatch::add_unmarks_written).
   uint64_t unmarks_written(const std::string& server, int64_t since) const;
+  // Whether a webhook event with this id was applied (WriteBatch::webhook_event_put), and not
+  // forgotten since.
+  bool webhook_event_applied(const std::string& event_id) const;
   // The backend keys that start with `<server>/` and the record each points to, in key order, in
   // one read transaction; stop early by returning false. Keys only, no record is decoded. (Server
   // names may hold a '/': "a" also sees the keys of a server "a/b"; callers that act on a key
