@@ -1,6 +1,7 @@
 #include "ws/fetch_job.h"
 
 #include "ws/message_fields.h"
+#include "ws/protocol.h"
 
 namespace ws {
 
@@ -14,7 +15,19 @@ Result<FetchJob> parse_fetch_job(const nlohmann::json& body) {
     job.kind = FetchJob::Kind::plan;
     return job;
   }
-  if (kind != "pages") fields.invalid("kind", "is '" + kind.substr(0, 32) + "', not plan or pages");
+  if (kind == protocol::kFetchItems) {
+    job.kind = FetchJob::Kind::items;
+    fields.require("items");
+    job.items = fields.strings_or_empty("items");
+    if (fields.ok() && (job.items.empty() || job.items.size() > protocol::kMaxFetchItems))
+      fields.invalid("items", "must name 1 to " + std::to_string(protocol::kMaxFetchItems) + " item ids, not " +
+                                  std::to_string(job.items.size()));
+    for (const auto& id : job.items)
+      if (fields.ok() && id.empty()) fields.invalid("items", "holds an empty item id");
+    if (!fields.ok()) return fields.as_error();
+    return job;
+  }
+  if (kind != "pages") fields.invalid("kind", "is '" + kind.substr(0, 32) + "', not plan, pages or items");
   job.kind = FetchJob::Kind::pages;
   job.library = fields.string("library");
   const std::string library_kind = fields.string("library_kind");

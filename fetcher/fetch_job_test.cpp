@@ -43,7 +43,7 @@ TEST_CASE("a job.fetch with a wrong field is refused by the field's name", "[fet
   CHECK(error_of({{"kind", "plan"}}) == "job.fetch: 'server' is missing");
   CHECK(error_of({{"server", 7}, {"kind", "plan"}}) == "job.fetch: 'server' must be a string, not an integer");
   CHECK(error_of({{"server", "plex1"}, {"kind", "everything"}}) ==
-        "job.fetch: 'kind' is 'everything', not plan or pages");
+        "job.fetch: 'kind' is 'everything', not plan, pages or items");
   json wrong = pages;
   wrong["library_kind"] = "music";
   CHECK(error_of(wrong) == "job.fetch: 'library_kind' is 'music', not movie or episode");
@@ -56,4 +56,23 @@ TEST_CASE("a job.fetch with a wrong field is refused by the field's name", "[fet
   wrong = pages;
   wrong["page_size"] = 20000;
   CHECK(error_of(wrong) == "job.fetch: 'page_size' is out of range 0..10000");
+}
+
+TEST_CASE("an items job (a webhook's one-item fetch) names 1 to 500 item ids", "[fetch_job]") {
+  auto items = ws::parse_fetch_job({{"server", "jf"}, {"kind", "items"}, {"items", {"a1", "b2"}}});
+  REQUIRE(items);
+  CHECK(items->kind == ws::FetchJob::Kind::items);
+  CHECK(items->items == std::vector<std::string>{"a1", "b2"});
+
+  auto refused = [](const json& body) {
+    auto job = ws::parse_fetch_job(body);
+    REQUIRE_FALSE(job);
+    return job.error().message;
+  };
+  CHECK_THAT(refused({{"server", "jf"}, {"kind", "items"}}), Catch::Contains("items"));
+  CHECK_THAT(refused({{"server", "jf"}, {"kind", "items"}, {"items", json::array()}}), Catch::Contains("1 to 500"));
+  CHECK_THAT(refused({{"server", "jf"}, {"kind", "items"}, {"items", {"a", ""}}}), Catch::Contains("empty"));
+  CHECK_THAT(refused({{"server", "jf"}, {"kind", "items"}, {"items", {1}}}), Catch::Contains("items"));
+  CHECK_THAT(refused({{"server", "jf"}, {"kind", "items"}, {"items", std::vector<std::string>(501, "x")}}),
+             Catch::Contains("1 to 500"));
 }

@@ -23,6 +23,7 @@ Result<nlohmann::json> Fetcher::handle(const Message& message, JobContext& ctx) 
   if (!pool) return pool.error();
   BackendClient& client = *(*pool)->clients.front();
   if (job->kind == FetchJob::Kind::plan) return plan(client);
+  if (job->kind == FetchJob::Kind::items) return items(client, *job);
   return pages(client, *job, ctx);
 }
 
@@ -77,6 +78,16 @@ Result<nlohmann::json> Fetcher::pages(BackendClient& client, const FetchJob& job
   spdlog::debug("{}: job {} {} library {} [{}, {}): {} items in {} batches", options_.name, ctx.job(), job.server,
                 job.library, job.start, end, items, batches);
   return nlohmann::json{{"items", items}, {"batches", batches}};
+}
+
+// The one-item fetch of a webhook (docs/protocol.md `kind: "items"`): the items as the server
+// reports them now, in the job.done result; an id the server does not list is left out.
+Result<nlohmann::json> Fetcher::items(BackendClient& client, const FetchJob& job) {
+  auto found = client.fetch_items(job.items);
+  if (!found) return found.error();
+  nlohmann::json list = nlohmann::json::array();
+  for (const MediaItem& item : *found) list.push_back(item);
+  return nlohmann::json{{"items", std::move(list)}};
 }
 
 }  // namespace ws

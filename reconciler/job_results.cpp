@@ -43,6 +43,25 @@ Result<std::vector<PlannedLibrary>> read_plan_result(const nlohmann::json& resul
   return out;
 }
 
+Result<std::vector<MediaItem>> read_items_result(const nlohmann::json& result) {
+  MessageFields fields("job.done result (items)", result);
+  fields.require("items");
+  const auto& list = fields.list_or_empty("items");
+  if (!fields.ok()) return fields.as_error();
+  std::vector<MediaItem> items;
+  items.reserve(list.size());
+  for (const auto& entry : list) {
+    try {
+      items.push_back(entry.get<MediaItem>());
+    } catch (const nlohmann::json::exception& e) {
+      return make_error(ErrorKind::invalid_input, std::string("job.done result (items): an item does not read: ") + e.what());
+    }
+    if (items.back().item_id.empty())
+      return make_error(ErrorKind::invalid_input, "job.done result (items): an item has no item_id");
+  }
+  return items;
+}
+
 std::string_view to_string(ExportOutcomeKind kind) {
   switch (kind) {
     case ExportOutcomeKind::written: return protocol::kOutcomeWritten;
@@ -114,6 +133,11 @@ Result<Ok> check_job_result(const Job& job, const nlohmann::json& result) {
   auto kind = job.body.find("kind");
   if (job.type == protocol::kJobFetch && kind != job.body.end() && *kind == "plan") {
     auto read = read_plan_result(result);
+    if (!read) return read.error();
+    return Ok{};
+  }
+  if (job.type == protocol::kJobFetch && kind != job.body.end() && *kind == "items") {
+    auto read = read_items_result(result);
     if (!read) return read.error();
     return Ok{};
   }

@@ -21,6 +21,7 @@
 #include "ws/request_run.h"
 #include "ws/store.h"
 #include "ws/store_recovery.h"
+#include "ws/webhook_applier.h"
 #include "ws/zap_handler.h"
 #include "ws/zmq_channel.h"
 
@@ -55,7 +56,8 @@ class Reconciler::Impl {
         broker_(workers_, broker_options()),
         worker_disconnects_(context, workers_, "workers", options_.config.endpoints.max_message, spdlog::level::info),
         control_disconnects_(context, control_, "control", options_.config.endpoints.max_message, spdlog::level::debug),
-        event_disconnects_(context, events_, "events", options_.config.endpoints.max_message, spdlog::level::info) {}
+        event_disconnects_(context, events_, "events", options_.config.endpoints.max_message, spdlog::level::info),
+        webhooks_(events_, *store_, broker_, options_, servers_, [this] { (void)reload_servers(); }) {}
 
   JobBroker::Options broker_options() const {
     JobBroker::Options o;
@@ -199,10 +201,19 @@ class Reconciler::Impl {
     auto ticked = broker_.tick();
     std::move(ticked.begin(), ticked.end(), std::back_inserter(events));
     if (!events.empty()) {
-      if (run_) {
-        run_->on_events(events);
-      } else {
-        spdlog::debug("reconciler: {} job events arrived with no request running; dropped", events.size());
+      // The webhook path's jobs (one-item fetches, pushes) are its own; the rest are the request's.
+      std::vector<BrokerEvent> for_run;
+      for (auto& e : events) {
+        if (webhooks_.owns(e.job)) {
+          webhooks_.on_broker_event(e);
+        } else {
+          for_run.push_back(std::move(e));
+        }
+      }
+      if (!for_run.empty() && run_) {
+        run_->on_events(for_run);
+      } else if (!for_run.empty()) {
+        spdlog::debug("reconciler: {} job events arrived with no request running; dropped", for_run.size());
       }
     }
 
@@ -216,6 +227,7 @@ class Reconciler::Impl {
       if (!env) break;
       handle_safely(events_, event_refusals_, *env, [&] { on_event(*env); });
     }
+    webhooks_.flush();  // group commit: the events of this pass in one transaction, then their acks
 
     if (run_ && run_->finished()) finish_run();
     if (!run_ && !queue_.empty()) {
@@ -268,8 +280,9 @@ class Reconciler::Impl {
     queue_.push_back(std::move(request.value()));
   }
 
-  // Ingest's endpoint: events are not applied by this build yet, so each is refused (a malformed
-  // one with what is wrong with it); an ack is never answered.
+  // Ingest's endpoint: event.webhook goes to the webhook applier, a heartbeat is answered with the
+  // store's health; anything else is refused (a malformed message with what is wrong with it); an
+  // ack is never answered.
   void on_event(const Envelope& env) {
     if (!env.answerable()) {
       if (!env.message) event_refusals_.refused(env.peer, "a malformed ack (dropped)", env.message.error().message);
@@ -281,10 +294,15 @@ class Reconciler::Impl {
       return;
     }
     const auto& msg = env.message.value();
-    if (msg.type == protocol::kHeartbeat) return;
-    const std::string error = msg.type == protocol::kEventWebhook
-                                  ? "event.webhook is not handled by this reconciler yet"
-                                  : "the events endpoint takes event.webhook, not " + msg.type;
+    if (msg.type == protocol::kHeartbeat) {
+      send_message(events_, Message{std::string(protocol::kHeartbeat), {{"store", store_health(*store_)}}}, env.peer);
+      return;
+    }
+    if (msg.type == protocol::kEventWebhook) {
+      webhooks_.on_event(env.peer, ref_of(env), msg.body);
+      return;
+    }
+    const std::string error = "the events endpoint takes event.webhook, not " + msg.type;
     event_refusals_.refused(env.peer, msg.type, error);
     send_refusal(events_, env.peer, ref_of(env), error, false);
   }
@@ -422,6 +440,7 @@ class Reconciler::Impl {
   DisconnectLog event_disconnects_;
   ServersFile servers_;
   std::unique_ptr<ZapHandler> zap_;  // only when an endpoint runs CURVE
+  WebhookApplier webhooks_;  // after the store, broker, sockets and servers it uses
   std::unique_ptr<RequestRun> run_;
   std::deque<ControlRequest> queue_;
   nlohmann::json last_progress_;

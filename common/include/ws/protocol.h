@@ -26,6 +26,14 @@ inline constexpr std::string_view kCtlReply = "ctl.reply";
 inline constexpr std::string_view kServiceFetch = "fetch";
 inline constexpr std::string_view kServiceExport = "export";
 
+// job.fetch `kind`: list the libraries, fetch a range of a library's items, or fetch items by
+// the server's ids (a webhook's one-item fetch, answered in job.done `result.items`).
+inline constexpr std::string_view kFetchPlan = "plan";
+inline constexpr std::string_view kFetchPages = "pages";
+inline constexpr std::string_view kFetchItems = "items";
+// Most ids one `items` job may name: a webhook burst is cut into jobs of this many.
+inline constexpr size_t kMaxFetchItems = 500;
+
 // job.export result: how each action ended (`outcome` of a `done` entry), and the one reason a
 // `skipped` gives today (DESIGN rule 9).
 inline constexpr std::string_view kOutcomeWritten = "written";

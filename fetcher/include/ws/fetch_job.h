@@ -4,16 +4,18 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "ws/media_item.h"
+#include "ws/protocol.h"
 #include "ws/result.h"
 
 namespace ws {
 
 struct FetchJob {
-  enum class Kind { plan, pages };
+  enum class Kind { plan, pages, items };
   std::string server;
   Kind kind = Kind::plan;
   // kind == pages:
@@ -22,10 +24,13 @@ struct FetchJob {
   int64_t start = 0;
   int64_t count = 0;
   int64_t page_size = 0;  // 0: the fetcher's default
+  // kind == items (the one-item fetch of a webhook, docs/protocol.md): the server's item ids.
+  std::vector<std::string> items;
 };
 
 // Reads a job.fetch body. `server` is always needed; `library`, `library_kind`, `start` and
-// `count` for pages jobs; `page_size` is optional (1..10000 when given).
+// `count` for pages jobs; `page_size` is optional (1..10000 when given); `items` (1 to
+// protocol::kMaxFetchItems non-empty strings) for items jobs.
 Result<FetchJob> parse_fetch_job(const nlohmann::json& body);
 
 }  // namespace ws

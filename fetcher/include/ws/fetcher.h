@@ -38,6 +38,7 @@ class Fetcher {
   Result<nlohmann::json> handle(const Message& job, JobContext& ctx);
   Result<nlohmann::json> plan(BackendClient& client);
   Result<nlohmann::json> pages(BackendClient& client, const FetchJob& job, JobContext& ctx);
+  Result<nlohmann::json> items(BackendClient& client, const FetchJob& job);
 
   FetcherOptions options_;
   ServerClients clients_;  // job thread only (one job at a time)

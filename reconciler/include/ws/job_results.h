@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ws/job_broker.h"
+#include "ws/media_item.h"
 #include "ws/result.h"
 
 namespace ws {
@@ -29,6 +30,10 @@ struct PlannedLibrary {
 
 // job.fetch kind "plan": {identity, libraries: [{id, title, kind, ignored, total}]}.
 Result<std::vector<PlannedLibrary>> read_plan_result(const nlohmann::json& result);
+
+// job.fetch kind "items" (a webhook's one-item fetch): {items: [MediaItem]}, the items the
+// server still has. An item that does not read refuses the whole result.
+Result<std::vector<MediaItem>> read_items_result(const nlohmann::json& result);
 
 // What the server reports for an item after the exporter's writes (read back, in batches).
 struct ReadBackState {
