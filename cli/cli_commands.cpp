@@ -13,6 +13,7 @@
 #include "ws/sync_commands.h"
 #include "ws/transfer_commands.h"
 #include "ws/webhook_parse_command.h"
+#include "ws/webhook_test_command.h"
 
 namespace ws {
 
@@ -29,6 +30,7 @@ constexpr RegisterFn kCommandFamilies[] = {
     register_transfer_commands,
     register_db_commands,
     register_webhook_commands,
+    register_webhook_test_command,
 };
 
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description) {

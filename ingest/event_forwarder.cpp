@@ -128,6 +128,7 @@ void EventForwarder::run() {
       if (!late.empty()) spdlog::warn("ingest: {} events unacked after {} s are sent again", late.size(),
                                       std::chrono::duration_cast<std::chrono::seconds>(options_.ack_timeout).count());
     }
+    send_dry_runs();
     if (!blocked_) send_pending();
     if (Clock::now() - last_sent_ >= options_.heartbeat) send_heartbeat();
     publish_status();
@@ -181,7 +182,16 @@ void EventForwarder::on_message(const Message& message) {
     std::lock_guard lock(store_error_mu_);
     store_error_ = ok ? "" : store->value("error", "");
   }
-  if (message.type == protocol::kAck) on_ack(message.body);
+  if (message.type == protocol::kAck) {
+    if (auto ref = message.body.find(protocol::kRefField); ref != message.body.end() && ref->is_string()) {
+      if (auto dry = dry_sent_.find(ref->get<std::string>()); dry != dry_sent_.end()) {
+        dry->second.answer->set_value(message.body);
+        dry_sent_.erase(dry);
+        return;
+      }
+    }
+    on_ack(message.body);
+  }
   // heartbeat: the sign of life (and the store's health) above is all it says.
 }
 
@@ -356,6 +366,47 @@ void EventForwarder::send_heartbeat() {
 void EventForwarder::publish_status() {
   in_flight_count_ = in_flight_.size();
   waiting_count_ = waiting_retry_.size();
+}
+
+Result<nlohmann::json> EventForwarder::dry_run(const std::string& server, const nlohmann::json& event,
+                                              int64_t received_at, std::chrono::milliseconds timeout) {
+  DryRun dry;
+  static std::atomic<uint64_t> counter{0};
+  dry.body = {{"id", "dry-run-" + std::to_string(++counter)},
+              {protocol::kServerField, server},
+              {protocol::kReceivedAtField, received_at},
+              {protocol::kAttemptField, 1},
+              {protocol::kDryRunField, true},
+              {protocol::kEventField, event}};
+  dry.answer = std::make_shared<std::promise<nlohmann::json>>();
+  dry.deadline = Clock::now() + timeout;
+  auto answer = dry.answer->get_future();
+  {
+    std::lock_guard lock(dry_mu_);
+    dry_queue_.push_back(std::move(dry));
+  }
+  wake();
+  if (answer.wait_for(timeout) != std::future_status::ready)
+    return make_error(ErrorKind::unavailable, "the reconciler did not answer the test event within " +
+                                                  std::to_string(timeout.count() / 1000) + " s (is it running?)");
+  return answer.get();
+}
+
+void EventForwarder::send_dry_runs() {
+  const auto now = Clock::now();
+  for (auto it = dry_sent_.begin(); it != dry_sent_.end();) {  // their callers gave up
+    it = now > it->second.deadline ? dry_sent_.erase(it) : std::next(it);
+  }
+  std::vector<DryRun> queued;
+  {
+    std::lock_guard lock(dry_mu_);
+    queued.swap(dry_queue_);
+  }
+  for (auto& dry : queued) {
+    const std::string id = dry.body["id"].get<std::string>();
+    if (!send_message(*socket_, Message{std::string(protocol::kEventWebhook), dry.body})) continue;  // times out
+    dry_sent_.emplace(id, std::move(dry));
+  }
 }
 
 }  // namespace ws

@@ -24,6 +24,8 @@ using Clock = std::chrono::steady_clock;
 // a sender writing its whole body before reading gets the answer; past it the connection is
 // closed. Senders asking `Expect: 100-continue` get the refusal before they send anything.
 constexpr size_t kDiscardFactor = 16;
+// How long a webhook:test request waits for the reconciler (a one-item fetch may come first).
+constexpr std::chrono::milliseconds kDryRunTimeout{30000};
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -151,6 +153,38 @@ struct Ingest::Impl {
     metrics.count_request(d.type, d.status);
   }
 
+  // `webhook:test` (docs/protocol.md "Events", `dry_run`): `?dry_run=1` or `X-Dry-Run: 1`.
+  static bool is_dry_run(const IntakeRequest& request) {
+    auto flag = [](const std::map<std::string, std::string>& m, const char* key) {
+      auto it = m.find(key);
+      return it != m.end() && (it->second == "1" || it->second == "true");
+    };
+    return flag(request.query, "dry_run") || flag(request.headers, "x-dry-run");
+  }
+
+  // A test event passed every check: the reconciler maps it and commits nothing; never spooled.
+  // 200 with {server, event, decision}; 502 when the reconciler refused it, 504 without answer.
+  void answer_dry_run(httplib::Response& res, const AcceptedEvent& accepted) {
+    nlohmann::json event;
+    to_json(event, accepted.event);
+    nlohmann::json out = {{"server", accepted.server}, {"event", event}};
+    auto ack = forwarder.dry_run(accepted.server, event, accepted.received_at, kDryRunTimeout);
+    if (!ack) {
+      res.status = 504;
+      out["error"] = ack.error().message;
+    } else if (!ack->value("ok", false)) {
+      res.status = 502;
+      out["error"] = ack->value("error", std::string("refused"));
+    } else {
+      res.status = 200;
+      out["decision"] = ack->value("decision", nlohmann::json::object());
+    }
+    res.set_header("X-Status", res.status == 200 ? "dry_run: the reconciler's decision is in the body"
+                                                 : "dry_run: " + header_safe(out.value("error", "")));
+    res.set_content(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+    spdlog::info("ingest: test event for {} answered {}", accepted.server, res.status);
+  }
+
   void handle_post(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     const auto started = Clock::now();
     IntakeRequest request = head_of(req);
@@ -191,6 +225,10 @@ struct Ingest::Impl {
     if (request.body_too_long) res.set_header("Connection", "close");
     IntakeDecision d = decide(request, *senders_now, max_body);
     log_hint(d.log_hint);
+    if (d.status == 202 && d.accepted && is_dry_run(request)) {
+      answer_dry_run(res, *d.accepted);
+      return;
+    }
     if (d.status == 202 && d.accepted) {
       SpoolRecord record;
       record.server = d.accepted->server;

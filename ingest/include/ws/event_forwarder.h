@@ -24,6 +24,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -36,6 +38,7 @@
 #include "ws/ingest_metrics.h"
 #include "ws/message.h"
 #include "ws/protocol.h"
+#include "ws/result.h"
 #include "ws/spool.h"
 
 namespace ws {
@@ -86,6 +89,11 @@ class EventForwarder {
   void wake();
   // Thread-safe snapshot.
   ForwarderStatus status() const;
+  // Thread-safe; blocks the caller. `webhook:test`: sends `event` for `server` as `event.webhook`
+  // with `dry_run: true`, never spooled, and waits up to `timeout` for the reconciler's ack,
+  // whose body it returns (`ok`, `decision` or `error`). Unavailable when no answer came.
+  Result<nlohmann::json> dry_run(const std::string& server, const nlohmann::json& event, int64_t received_at,
+                                 std::chrono::milliseconds timeout);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -109,6 +117,17 @@ class EventForwarder {
   void send_heartbeat();
   std::chrono::milliseconds poll_timeout() const;
   void publish_status();
+  void send_dry_runs();
+
+  // webhook:test events: queued by any thread, sent by run()'s thread, answered by their ack.
+  struct DryRun {
+    nlohmann::json body;  // the event.webhook body, with its id
+    std::shared_ptr<std::promise<nlohmann::json>> answer;
+    Clock::time_point deadline;
+  };
+  std::mutex dry_mu_;
+  std::vector<DryRun> dry_queue_;                 // guarded by dry_mu_
+  std::unordered_map<std::string, DryRun> dry_sent_;  // run()'s thread: by message id
 
   zmq::context_t& context_;
   Spool& spool_;
