@@ -24,12 +24,16 @@
 
 #include <httplib.h>
 
+#include "bench_report.h"
 #include "ingest_testutil.h"
 #include "ws/ingest.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using ws::bench::cpu_model;
+using ws::bench::load_average;
+using ws::bench::percentile;
 
 struct Args {
   int connections = 16;
@@ -37,20 +41,6 @@ struct Args {
   int http_threads = 32;
   std::string dir = "ingest-bench-data";
 };
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown cpu";
-}
-
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double l = 0;
-  in >> l;
-  return l;
-}
 
 // The median cost of one small write + fdatasync in `dir`, in ms (what one spool commit pays).
 double fsync_ms(const std::filesystem::path& dir) {
@@ -69,12 +59,6 @@ double fsync_ms(const std::filesystem::path& dir) {
   if (times.empty()) return -1;
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
-}
-
-double percentile(std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())));
-  return sorted[i];
 }
 
 std::string progress_body(uint64_t n) {
@@ -177,8 +161,8 @@ int main(int argc, char** argv) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
 
-  std::printf("ws_ingest_bench: %s, %u cores, load average %.1f at the end\n", cpu_model().c_str(),
-              std::thread::hardware_concurrency(), load_average());
+  std::printf("ws_ingest_bench: %s, %u cores, load average %s at the end\n", cpu_model().c_str(),
+              std::thread::hardware_concurrency(), load_average().c_str());
   std::printf("setup: %d keep-alive connections, %d ingest HTTP threads, %d s, Jellyfin progress webhooks (%zu bytes),\n"
               "       spool in %s (fdatasync median %.3f ms), reconciler double acking every event\n",
               a.connections, a.http_threads, a.seconds, progress_body(0).size(), root.string().c_str(), fsync);
