@@ -443,6 +443,7 @@ struct RunOutcome {
   std::vector<std::string> problems;                         // processes that misbehaved
   size_t kills = 0;
   size_t steps = 0;  // webhooks sent
+  std::string kill_log;  // each kill and what was under way
 };
 
 std::vector<std::string> duplicates(const std::vector<FakeWrite>& writes) {
@@ -461,17 +462,20 @@ RunOutcome run_load(uint64_t seed, bool chaos) {
   const int port = ws::fake::free_port();
   const std::string hook_url = "http://127.0.0.1:" + std::to_string(port) + "/?apikey=" + std::string(kKey) + "&type=";
   // Fixed server ids: the two runs' fakes have the same item ids. Jellyfin and Emby echo our
-  // writes back as webhooks, as the real servers do.
+  // writes back as webhooks, as the real servers do. 25 ms per server answer and pages of 10
+  // items: the import and the export last long enough for the kills to land in them.
+  auto catalog = small_catalog();
+  catalog.insert(catalog.end(), {"--latency-ms", "25"});
   auto fakes = FakeSet::start(
       three_servers({{"plex", {"--server-id", "c4a05000000000000000000000000000000000f1", "--webhook-url", hook_url + "plex"}},
                      {"jellyfin", {"--server-id", "c4a050000000000000000000000000f2", "--webhook-url",
                                    hook_url + "jellyfin", "--echo-webhooks"}},
                      {"emby", {"--server-id", "c4a050000000000000000000000000f3", "--webhook-url", hook_url + "emby",
                                "--echo-webhooks"}}}),
-      small_catalog());
+      catalog);
   DataFolder folder(chaos ? "webhook-chaos" : "webhook-clean");
   folder.write_servers(fakes.servers());
-  folder.write_config(webhook_config(kKey, port) + "page_size: 20\n");
+  folder.write_config(webhook_config(kKey, port) + "page_size: 10\n");
   Stack stack(folder, 1, 0);
   std::vector<Process> exporters;
   for (const std::string name : {"exporter-1", "exporter-2"})
@@ -495,15 +499,28 @@ RunOutcome run_load(uint64_t seed, bool chaos) {
   std::vector<std::string> chaos_errors;
   std::thread chaos_thread;
   if (chaos) {
-    // The victims in a seeded order, each at least once, at seeded moments 80-600 ms apart.
+    // The victims in a seeded order, each at least once, at seeded moments 50-500 ms apart.
     std::vector<std::string> victims = {"reconciler", "exporter", "ingest", "reconciler", "exporter", "ingest"};
     std::shuffle(victims.begin(), victims.end(), rng);
     std::vector<int> delays;
-    for (size_t i = 0; i < victims.size(); ++i) delays.push_back(80 + static_cast<int>(rng() % 520));
+    for (size_t i = 0; i < victims.size(); ++i) delays.push_back(50 + static_cast<int>(rng() % 450));
     chaos_thread = std::thread([&, victims, delays] {
+      const auto start = std::chrono::steady_clock::now();
       try {
         for (size_t i = 0; i < victims.size(); ++i) {
           std::this_thread::sleep_for(std::chrono::milliseconds(delays[i]));  // the random point
+          // What was under way, for the log: the load's CLI runs, and ingest's unacked events.
+          json health;
+          try {
+            health = ingest.healthz();
+          } catch (const std::exception&) {
+          }
+          outcome.kill_log += victims[i] + " at " +
+                              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::steady_clock::now() - start).count()) +
+                              " ms (import " + (importing.running() ? "running" : "done") + ", export " +
+                              (exporting.running() ? "running" : "done") + ", ingest in flight " +
+                              (health.is_object() ? health.value("in_flight", json(0)).dump() : "?") + "); ";
           if (victims[i] == "reconciler") {
             stack.reconciler().signal(SIGKILL);
             stack.reconciler().wait(10s);
@@ -614,7 +631,8 @@ TEST_CASE("SIGKILL of the reconciler, an exporter and ingest during an import, a
   for (const auto& [server, w] : chaos.writes) chaos_writes += w.size();
   std::cout << "webhook chaos: " << clean.steps << " webhooks; " << chaos.kills << " processes killed; writes "
             << clean_writes << " clean, " << chaos_writes << " chaos; " << clean.state.size() << " records" << std::endl;
-  INFO("processes killed in the chaos run: " << chaos.kills);
+  std::cout << "webhook chaos kills: " << chaos.kill_log << std::endl;
+  INFO("processes killed in the chaos run: " << chaos.kills << ": " << chaos.kill_log);
   CHECK(clean.steps >= 20);
   CHECK(chaos.kills >= 3);
   for (const auto& p : clean.problems) FAIL_CHECK("clean run: " << p);
