@@ -242,12 +242,7 @@ main() {
   snapshot "$work/after"
   python3 "$here/fakes_agree.py" "$work/before" "$work/after" || fail "the fakes do not agree after import and export"
 
-  if podman exec watchstate console state:import --help 2>&1 | grep -qE '(^|[ ,])-r[, ]'; then
-    console state:import -vvvrm
-  else
-    log "NOTE: this build's state:import does not accept -r yet: running the seed's -vvvrm without the r"
-    console state:import -vvvm
-  fi
+  console state:import -vvvrm   # the seed's own line: -r (global) puts the log lines on stdout
 
   console db:stats --output json
   cp "$work/out" "$work/stats-before.json"
