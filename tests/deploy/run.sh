@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The deploy test (`make test-deploy`, DESIGN §9): builds the image with podman, runs the cli stack
-# (deploy/cli/docker-compose.yml) with three fetchers, two exporters and three fake servers
-# (tests/deploy/docker-compose.test.yml), runs the seed's commands in it as the seed writes them
-# (`podman exec watchstate console …`), checks the fakes' final states, restarts the stack and
-# checks that the state survived in the volume. Also: both compose files validate, the image
-# holds what it must (and no fake server), health checks answer, PUID/PGID and a bind mount.
+# The deploy test (`make test-deploy`, DESIGN §9): builds the image with podman, runs the full stack
+# (deploy/full/docker-compose.yml: the cli stack plus ingest) with three fetchers, two exporters
+# and three fake servers (tests/deploy/docker-compose.test.yml), runs the seed's commands in it as
+# the seed writes them (`podman exec watchstate console …`), checks the fakes' final states,
+# restarts the stack and checks that the state survived in the volume; then a Plex webhook sent to
+# ingest's published port reaches the other fakes with no import or export, and a fetcher with a
+# CURVE key the reconciler does not know is refused and logged by its fingerprint. Also: both
+# compose files validate, the image holds what it must (and no fake server), health checks answer,
+# PUID/PGID and a bind mount.
 #
 # Needs root and the packages of deploy/install-deploy-deps.sh. Everything it starts is removed on
 # exit (containers, volumes, networks of the project `wsdeploytest`); the images are kept: the
@@ -17,6 +20,10 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 here="$repo/tests/deploy"
 export CONTAINERS_CONF="$here/containers.conf"
 project=wsdeploytest
+stack_file="$repo/deploy/full/docker-compose.yml"
+# Ingest's port on the host: a free one (8081 may be taken on the machine running the test).
+WS_WEBHOOK_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
+export WS_WEBHOOK_PORT
 base_image=localhost/debian:bookworm
 export WS_TEST_IMAGE=localhost/watchstate:deploy-test
 export WS_TEST_FAKES_IMAGE=localhost/watchstate-fakes:deploy-test
@@ -32,7 +39,7 @@ fail() {
 }
 
 compose() {
-  podman-compose -p "$project" -f "$repo/deploy/cli/docker-compose.yml" -f "$here/docker-compose.test.yml" "$@" \
+  podman-compose -p "$project" -f "$stack_file" -f "$here/docker-compose.test.yml" "$@" \
     >>"$work/compose.log" 2>&1 || { tail -n 40 "$work/compose.log" >&2; fail "podman-compose $*"; }
 }
 
@@ -51,7 +58,7 @@ cleanup() {
       podman logs --tail 60 "$c" 2>&1 | sed 's/^/    /' >&2
     done
   fi
-  podman-compose -p "$project" -f "$repo/deploy/cli/docker-compose.yml" -f "$here/docker-compose.test.yml" \
+  podman-compose -p "$project" -f "$stack_file" -f "$here/docker-compose.test.yml" \
     down -v >>"$work/compose.log" 2>&1
   # What podman-compose may have left (a failed start, a replica it did not know of).
   project_containers | xargs -r podman rm -f >/dev/null 2>&1
@@ -201,7 +208,7 @@ main() {
     wait_for "3 fetchers and 2 exporters known to the reconciler" 60 workers_ready
   }
 
-  log "starting the cli stack: reconciler, 3 fetchers, 2 exporters, 3 fake servers"
+  log "starting the full stack: reconciler, ingest (webhooks on the host's port $WS_WEBHOOK_PORT), 3 fetchers, 2 exporters, 3 fake servers"
   stack_up
   for c in $(service_containers fetcher) $(service_containers exporter); do
     podman healthcheck run "$c" >/dev/null || fail "$c: health check (the reconciler answers from there) failed"
@@ -222,6 +229,7 @@ main() {
   console servers:list
   console config:generate
   grep -Eq '[0-9a-f]{64}' "$work/out" || fail "config:generate printed no key"
+  apikey=$(grep -Eo '[0-9a-f]{64}' "$work/out" | head -n 1)
   [ "$(podman exec watchstate stat -c %u:%a /config/config/config.yaml)" = 1000:600 ] ||
     fail "config.yaml is not the image user's with mode 600"
 
@@ -250,16 +258,16 @@ main() {
   log "restarting the watchstate services (new containers, the same volume; the fakes keep their state)"
   # podman-compose down stops with a 1 s timeout: stop first as docker compose does (SIGTERM, 10 s),
   # and check that every program ends cleanly on it as PID 1 of its container.
-  product=$(for s in watchstate fetcher exporter; do service_containers $s; done)
+  product=$(for s in watchstate ingest fetcher exporter; do service_containers $s; done)
   podman stop -t 10 $product >/dev/null
   for c in $product; do
     code=$(podman inspect -f '{{.State.ExitCode}}' "$c")
     [ "$code" = 0 ] || fail "$c exited $code on SIGTERM"
   done
-  compose down watchstate fetcher exporter
-  [ -z "$(for s in watchstate fetcher exporter; do service_containers $s; done)" ] ||
+  compose down watchstate ingest fetcher exporter
+  [ -z "$(for s in watchstate ingest fetcher exporter; do service_containers $s; done)" ] ||
     fail "watchstate containers left after podman-compose down"
-  stack_up watchstate fetcher exporter
+  stack_up watchstate ingest fetcher exporter
   console db:stats --output json
   # Records, watched, and each server's last import and export: what only the kept state knows.
   python3 -c 'import json, sys
@@ -271,18 +279,73 @@ records, watched, servers = after["records"], after["watched"], sorted(after["se
 print(f"    kept: {records} records, {watched} watched, the last syncs of {servers}")' \
     "$work/stats-before.json" "$work/out" || fail "the state did not survive the restart"
 
-  log "after the restart, a play on Plex reaches Jellyfin and Emby"
+  log "after the restart, a play on Plex reaches Jellyfin and Emby by webhook, through the published port"
+  # Ingest started again with the key config:generate made; its health check and the published port.
+  wait_for "ingest's /healthz on the host's port $WS_WEBHOOK_PORT" 60 curl -fsS "http://127.0.0.1:$WS_WEBHOOK_PORT/healthz"
+  podman healthcheck run "$(service_containers ingest)" >/dev/null || fail "ingest's health check failed"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data '{}' "http://127.0.0.1:$WS_WEBHOOK_PORT/?type=plex&apikey=wrong")
+  [ "$code" = 401 ] || fail "a webhook with a wrong key got $code, not 401"
+  console servers:test   # records each server's id (and Plex's owner account): ingest matches senders by them
   item=$(python3 -c 'import json, sys; print(next(i["id"] for i in json.load(open(sys.argv[1]))
                                                  if i["type"] == "movie" and i["guids"] and not i["watched"]))' \
     "$work/after/plex.json")
   curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"item\":\"$item\",\"action\":\"play\"}" \
     "http://127.0.0.1:${fake_port[plex]}/__fake/act" >/dev/null || fail "POST /__fake/act to plex"
   snapshot "$work/before3"
-  console state:import
-  console state:export
+  # The Plex fake posts its real webhook (multipart, media.scrobble) to this host's published port,
+  # as a Plex server elsewhere on the network would.
+  gateway=$(podman network inspect "${project}_default" -f '{{range .Subnets}}{{.Gateway}} {{end}}' 2>/dev/null | awk '{print $1}')
+  sent=""
+  for host in host.containers.internal $gateway; do
+    curl -sS -X POST -H 'Content-Type: application/json' \
+      -d "{\"url\":\"http://$host:$WS_WEBHOOK_PORT/?type=plex&apikey=$apikey\",\"event\":\"media.scrobble\",\"item\":\"$item\"}" \
+      "http://127.0.0.1:${fake_port[plex]}/__fake/webhook" >"$work/webhook.json" 2>&1 || continue
+    if [ "$(json_field status <"$work/webhook.json" 2>/dev/null)" = 202 ]; then sent=$host; break; fi
+  done
+  [ -n "$sent" ] || { cat "$work/webhook.json" >&2; fail "the Plex fake's webhook to the published port was not accepted (202)"; }
+  log "  the webhook went to http://$sent:$WS_WEBHOOK_PORT and was accepted (202)"
+  played_everywhere() {
+    local fake
+    for fake in jellyfin emby; do
+      curl -fsS "http://127.0.0.1:${fake_port[$fake]}/__fake/items" >"$work/$fake-now.json" || return 1
+    done
+    python3 - "$work/after/plex.json" "$item" "$work/jellyfin-now.json" "$work/emby-now.json" <<'PY'
+import json, sys
+plex = next(i for i in json.load(open(sys.argv[1])) if i["id"] == sys.argv[2])
+key = lambda i: (i["type"], i["title"], i.get("year"))
+for path in sys.argv[3:]:
+    same = [i for i in json.load(open(path)) if key(i) == key(plex)]
+    if len(same) != 1 or not same[0]["watched"]:
+        sys.exit(1)
+PY
+  }
+  # No import or export is run: the webhook alone must carry the play (within the deadline).
+  wait_for "the webhook's play on Jellyfin and Emby" 30 played_everywhere
   snapshot "$work/after3"
   python3 "$here/fakes_agree.py" --min-differing 1 "$work/before3" "$work/after3" ||
-    fail "the play on Plex after the restart did not reach the other servers"
+    fail "after the webhook the fakes do not agree"
+
+  log "a fetcher with a CURVE key the reconciler does not know is refused, and logged by its fingerprint"
+  # Another installation's keys, with this stack's reconciler.pub: the stranger knows whom it calls,
+  # the reconciler does not know the stranger.
+  stranger=$work/stranger
+  mkdir -p "$stranger"
+  chown 1000:1000 "$stranger"
+  run_image -v "$stranger:/config" "$WS_TEST_IMAGE" console config:generate --keys-only >"$work/stranger.out" 2>&1 ||
+    { cat "$work/stranger.out" >&2; fail "config:generate --keys-only for the stranger"; }
+  fingerprint=$(sed -n 's/.*CURVE keys of fetcher (fingerprint \([0-9a-f]*\)).*/\1/p' "$work/stranger.out")
+  [ -n "$fingerprint" ] || { cat "$work/stranger.out" >&2; fail "config:generate printed no fetcher fingerprint"; }
+  podman exec watchstate cat /config/config/keys/reconciler.pub >"$stranger/config/keys/reconciler.pub"
+  podman exec watchstate cat /config/config/servers.yaml >"$stranger/config/servers.yaml"
+  chown -R 1000:1000 "$stranger"
+  chmod 600 "$stranger/config/servers.yaml"
+  podman run -d --name wsdeploytest-stranger --label ws-deploy-test=1 --network "${project}_default" \
+    -v "$stranger:/config" -e WS_ENDPOINTS_WORKERS=tcp://watchstate:5560 "$WS_TEST_IMAGE" ws-fetcher >/dev/null
+  wait_for "the reconciler's refusal of fingerprint $fingerprint" 30 \
+    sh -c "podman logs watchstate 2>&1 | grep -q 'refused a client with key fingerprint $fingerprint'"
+  podman logs watchstate 2>&1 | grep "refused a client with key fingerprint $fingerprint" | head -n 1 | sed 's/^/    /'
+  workers_ready || fail "the stranger changed the workers the reconciler knows"
+  podman rm -f wsdeploytest-stranger >/dev/null
 }
 
 main "$@"; exit  # on the same line: bash never reads past it, even when the file changed
