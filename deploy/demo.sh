@@ -74,4 +74,4 @@ step "$ws" state:list --watched --limit 10
 step "$ws" state:unmatched
 step "$ws" db:stats
 echo
-echo "demo: the three fake servers now agree on what was watched; data folder $data (removed on exit)"
+echo "demo: done (the second export found nothing left to write); data folder $data (removed on exit)"
