@@ -101,6 +101,16 @@ fake_bytes() {  # bytes the fakes have sent so far, all of them together
 }
 db_size() { local f=$WS_DATA_PATH/db/data.mdb; [[ -f $f ]] && echo "$(( $(stat -c %s "$f") / 1024 / 1024 )) MiB" || echo "-"; }
 records() { "$B/cli/watchstate" --output json db:stats 2>/dev/null | jq -r '.. | objects | select(has("records")) | .records' | head -1; }
+# Where data.mdb's bytes go (mdb_stat from lmdb-utils, when installed): per database its entries,
+# pages (branch + leaf + overflow, 4 KiB each) and those pages' bytes per record.
+db_breakdown() {
+  command -v mdb_stat >/dev/null || return 0
+  local n; n=$(records); [[ ${n:-0} -gt 0 ]] || return 0
+  mdb_stat -a "$WS_DATA_PATH/db" 2>/dev/null | awk -v n="$n" '
+    /^Status of / { name = $3 } /^  Tree depth:/ { depth = $3 }
+    /^  Branch pages:|^  Leaf pages:|^  Overflow pages:/ { pages[name] += $3 }
+    /^  Entries:/ { if (name != "") printf "      %-15s %8d entries %6d pages depth %d  %5.0f B/record\n", name, $2, pages[name], depth, pages[name] * 4096 / n }'
+}
 # summary JSON → "new N, changed N, written N"
 summarize() {
   jq -r '[.summary.servers[]] | "new \(map(.new)|add), changed \(map(.changed)|add), matched \(map(.matched)|add), unmatched \(map(.unmatched)|add), planned \(map(.planned)|add), written \(map(.written)|add), failed \(map(.failed)|add)"' "$1" 2>/dev/null || echo "(no summary: $(head -c 300 "$1"))"
@@ -206,6 +216,7 @@ after_run() {  # the run's figures besides time: records written, bytes fetched,
   local written
   written=$(sed -n 's/.*; \([0-9]*\) records written.*/\1/p' "$work/err.log" | awk '{s+=$1} END{print s+0}')
   echo "    $(summarize "$work/out.json"); records written $written; fetched $((($(fake_bytes "${FAKES[@]}") - $1) / 1000000)) MB; data.mdb $(db_size), $(records) records"
+  db_breakdown
 }
 
 if want a || want b; then

@@ -38,8 +38,6 @@ ws::Record make_record(int i) {
   meta.watched = r.watched;
   meta.played_at = r.watched ? r.updated : 0;
   meta.added_at = 1'500'000'000 + i;
-  meta.path = "/media/tv/Some Series/Season 01/Some Series - s01e01 - " + std::to_string(i) + ".mkv";
-  meta.title = r.title;
   return r;
 }
 

@@ -26,8 +26,9 @@ constexpr Field kRecordFields[] = {
     {"created_at", Kind::int64}, {"updated_at", Kind::int64}};
 constexpr Field kServerFields[] = {
     {"item_id", Kind::text},   {"series_id", Kind::text},   {"library_id", Kind::text},    {"watched", Kind::flag},
-    {"played_at", Kind::int64}, {"added_at", Kind::int64},   {"progress_ms", Kind::int64}, {"path", Kind::text},
-    {"title", Kind::text},     {"episode_title", Kind::text}, {"episode_end", Kind::int32}};
+    {"played_at", Kind::int64}, {"added_at", Kind::int64},   {"progress_ms", Kind::int64}, {"episode_end", Kind::int32}};
+// A backup of schema version 1 also has a server's `path`, `title` and `episode_title`: no
+// longer kept (DESIGN §5), they are ignored like any field not listed here.
 constexpr Field kProgressFields[] = {{"ms", Kind::int64}, {"via", Kind::text}, {"at", Kind::int64}};
 
 // How a value looks, for a message: short, and never a whole object.

@@ -46,7 +46,6 @@ void seed_state(const DataDir& data) {
   ep.parent = {{"tvdb", "81189"}};
   ep.guids = {{"tvdb", "349232"}};
   ep.metadata["my_plex"].item_id = "202";
-  ep.metadata["my_plex"].episode_title = "Cat's in the Bag...";
   batch.put(ep);
   batch.set_last_sync("my_plex", SyncDirection::import, 1700000100);
   REQUIRE(batch.commit().ok());
@@ -95,8 +94,8 @@ TEST_CASE("state:list filters by watched and by title", "[cli][state]") {
   CHECK(titles(watched) == std::vector<std::string>{"The Shawshank Redemption", "Breaking Bad"});
   auto search = run({"--output", "json", "state:list", "--search", "SHAWSHANK"});
   CHECK(titles(search) == std::vector<std::string>{"The Shawshank Redemption"});
-  auto by_episode_title = run({"--output", "json", "state:list", "--search", "cat's in"});
-  CHECK(titles(by_episode_title) == std::vector<std::string>{"Breaking Bad"});
+  auto by_series_title = run({"--output", "json", "state:list", "--search", "bad"});
+  CHECK(titles(by_series_title) == std::vector<std::string>{"Breaking Bad"});
   auto limited = run({"--output", "json", "state:list", "--limit", "1"});
   CHECK(titles(limited).size() == 1);
   auto text = run({"state:list"});

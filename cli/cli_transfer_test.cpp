@@ -1,6 +1,8 @@
 // state:backup, state:restore and state:unmatched as a user runs them.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <tuple>
 #include <vector>
 
@@ -197,4 +199,48 @@ TEST_CASE("a restore clears the outbox and last syncs so the next import and exp
   CHECK(j["outbox"] == 0);
   CHECK(j["servers"]["my_plex"]["import_last_sync"] == 0);
   CHECK(j["servers"]["my_plex"]["export_last_sync"] == 0);
+}
+
+TEST_CASE("a backup made by the previous version, with servers' paths and titles, restores without them",
+          "[cli][backup]") {
+  DataDir dir;
+  // What state:backup wrote while records kept each server's path, title and episode title.
+  const auto file = dir.path / "old.json";
+  dir.write(file, R"({"format":"watchstate-backup","version":1,"records":[
+    {"id":7,"type":"episode","watched":true,"updated":1700000000,"via":"my_plex","title":"Série",
+     "season":1,"episode":2,"guids":{"tvdb":"349232"},"parent":{"tvdb":"81189"},
+     "metadata":{"my_plex":{"item_id":"202","library_id":"2","watched":true,"played_at":1700000000,
+                            "path":"/tv/Série/S01E02.mkv","title":"Série","episode_title":"Cat's in the Bag..."},
+                 "my_jelly":{"item_id":"0123456789abcdef0123456789abcdef","title":"Serie",
+                             "episode_title":"Cat's in the Bag","path":"/data/tv/s01e02.mkv"}},
+     "created_at":1690000000,"updated_at":1700000000}]})");
+  auto restored = run({"state:restore", file.string()});
+  REQUIRE(restored.code == 0);
+  CHECK_THAT(restored.out, Catch::Contains("restored 1 records"));
+  auto store = ws::Store::open({dir.path / "db", true});
+  REQUIRE(store.ok());
+  auto r = store.value()->get(7);
+  REQUIRE(r);
+  ws::Record expected;
+  expected.id = 7;
+  expected.type = ws::MediaType::episode;
+  expected.watched = true;
+  expected.updated = 1700000000;
+  expected.via = "my_plex";
+  expected.title = "Série";
+  expected.season = 1;
+  expected.episode = 2;
+  expected.guids = {{"tvdb", "349232"}};
+  expected.parent = {{"tvdb", "81189"}};
+  expected.metadata["my_plex"] = ws::ServerMeta{"202", "", "2", true, 1700000000};
+  expected.metadata["my_jelly"].item_id = "0123456789abcdef0123456789abcdef";
+  expected.created_at = 1690000000;
+  expected.updated_at = 1700000000;
+  CHECK(*r == expected);
+  // And a backup of the restored state no longer carries them.
+  const auto again = dir.path / "new.json";
+  REQUIRE(run({"state:backup", again.string()}).code == 0);
+  std::ifstream in(again);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, !Catch::Contains("episode_title") && !Catch::Contains("/tv/"));
 }

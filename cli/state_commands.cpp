@@ -32,15 +32,9 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Case-insensitive (ASCII) match on the title and every server's title and episode title.
+// Case-insensitive (ASCII) match on the title (servers' own titles are not kept, DESIGN §5).
 bool matches(const Record& r, const std::string& needle) {
-  if (needle.empty()) return true;
-  if (lower(r.title).find(needle) != std::string::npos) return true;
-  for (const auto& [server, meta] : r.metadata) {
-    if (lower(meta.title).find(needle) != std::string::npos) return true;
-    if (lower(meta.episode_title).find(needle) != std::string::npos) return true;
-  }
-  return false;
+  return needle.empty() || lower(r.title).find(needle) != std::string::npos;
 }
 
 // A record no server holds any more (rule 8 pruned every server's metadata): kept, because its
@@ -114,10 +108,10 @@ void print_record(std::ostream& out, const Record& r) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [server, m] : r.metadata) {
     rows.push_back({server, m.item_id, m.watched ? "yes" : "no", format_time(m.played_at), format_time(m.added_at),
-                    std::to_string(m.progress_ms / 1000) + "s", m.path.empty() ? "-" : m.path});
+                    std::to_string(m.progress_ms / 1000) + "s"});
   }
   out << "\n";
-  print_table(out, {"SERVER", "ITEM", "WATCHED", "PLAYED (UTC)", "ADDED (UTC)", "PROGRESS", "PATH"}, rows);
+  print_table(out, {"SERVER", "ITEM", "WATCHED", "PLAYED (UTC)", "ADDED (UTC)", "PROGRESS"}, rows);
 }
 
 int run_show(const CliContext& ctx, const std::string& what) {

@@ -51,7 +51,6 @@ Result<MediaItem> pick_item(const CliContext& ctx, const std::string& server, co
   item.item_id = meta.item_id;
   item.type = found->type;
   item.title = found->title;
-  item.episode_title = meta.episode_title;
   item.library_id = meta.library_id;
   return item;
 }

@@ -9,8 +9,10 @@
 
 namespace ws {
 namespace {
-// First byte of an encoded record: the layout of what follows (1 = MessagePack of the JSON form).
-constexpr char kRecordLayout = 1;
+// First byte of an encoded record: the layout of what follows (record_msgpack.h). 2 is written;
+// 1 (MessagePack of the JSON form) is read to migrate a store of schema version 1.
+constexpr char kRecordLayout = 2;
+constexpr char kRecordLayoutV1 = 1;
 }  // namespace
 
 void to_json(nlohmann::json& j, const ServerMeta& m) {
@@ -23,9 +25,6 @@ void to_json(nlohmann::json& j, const ServerMeta& m) {
   put(j, "played_at", m.played_at);
   put(j, "added_at", m.added_at);
   put(j, "progress_ms", m.progress_ms);
-  put(j, "path", m.path);
-  put(j, "title", m.title);
-  put(j, "episode_title", m.episode_title);
   put(j, "episode_end", m.episode_end, -1);
   put(j, "ignored_writes", m.ignored_writes);
   put(j, "ignored_watched", m.ignored_watched);
@@ -41,9 +40,6 @@ void from_json(const nlohmann::json& j, ServerMeta& m) {
   get(j, "played_at", m.played_at);
   get(j, "added_at", m.added_at);
   get(j, "progress_ms", m.progress_ms);
-  get(j, "path", m.path);
-  get(j, "title", m.title);
-  get(j, "episode_title", m.episode_title);
   get(j, "episode_end", m.episode_end);
   get(j, "ignored_writes", m.ignored_writes);
   get(j, "ignored_watched", m.ignored_watched);
@@ -111,16 +107,20 @@ void from_json(const nlohmann::json& j, Record& r) {
 
 std::string encode_record(const Record& record) {
   std::string out(1, kRecordLayout);
-  out.reserve(512);
-  record_msgpack::write(out, record);  // the bytes to_msgpack(json(record)) gives, without the DOM
+  out.reserve(256);
+  record_msgpack::write(out, record);
   return out;
 }
 
 Record decode_record(std::string_view bytes) {
   if (bytes.empty()) throw std::runtime_error("record: empty value");
-  if (bytes[0] != kRecordLayout)
+  if (bytes[0] == kRecordLayout) {
+    if (Record r; record_msgpack::read(bytes.substr(1), r)) return r;
+    throw std::runtime_error("record: undecodable layout 2 value of " + std::to_string(bytes.size()) + " bytes");
+  }
+  if (bytes[0] != kRecordLayoutV1)
     throw std::runtime_error("record: unknown layout " + std::to_string(static_cast<int>(bytes[0])));
-  if (Record fast; record_msgpack::read(bytes.substr(1), fast)) return fast;
+  if (Record fast; record_msgpack::read_v1(bytes.substr(1), fast)) return fast;
   // Anything of another shape goes through the DOM, which reads or rejects it as it always did.
   try {
     auto j = nlohmann::json::from_msgpack(bytes.substr(1));

@@ -2,9 +2,40 @@
 
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <limits>
 
 namespace ws::record_msgpack {
 namespace {
+
+// Layout 2 writes the well-known guid sources as these small numbers (their index).
+constexpr std::string_view kSources[] = {"imdb", "tmdb", "tvdb", "tvmaze", "tvrage", "anidb"};
+
+int source_code(std::string_view source) {
+  for (size_t i = 0; i < std::size(kSources); ++i)
+    if (kSources[i] == source) return static_cast<int>(i);
+  return -1;
+}
+
+// 1 to 18 digits without a leading zero (or "0"): exactly what std::to_string gives back.
+bool canonical_decimal(std::string_view s, uint64_t& value) {
+  if (s.empty() || s.size() > 18 || (s.size() > 1 && s[0] == '0')) return false;
+  value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return true;
+}
+
+bool lower_hex32(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+unsigned nibble(char c) { return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10); }
 
 // MessagePack in nlohmann's choice of encodings (binary_writer::write_msgpack): the smallest
 // integer form (non-negative signed numbers as unsigned ones), fixstr/str8/16/32, fixmap/map16/32.
@@ -74,12 +105,42 @@ class Writer {
       be(static_cast<uint64_t>(v), 8);
     }
   }
+  void array(size_t n) {
+    if (n <= 15) {
+      byte(0x90 | n);
+    } else if (n <= 0xffff) {
+      byte(0xdc);
+      be(n, 2);
+    } else {
+      byte(0xdd);
+      be(n, 4);
+    }
+  }
+  void nil() { byte(0xc0); }
   void boolean(bool b) { byte(b ? 0xc3 : 0xc2); }
+  // An id-like text in its smallest exact form (layout 2): a canonical decimal number as an
+  // integer (Plex and Emby ids, numeric guids), 32 lowercase hex digits as 16 bytes of bin8
+  // (Jellyfin ids), anything else as a string. read_compact gives back the same text.
+  void compact(std::string_view s) {
+    uint64_t number = 0;
+    if (canonical_decimal(s, number)) return unsigned_int(number);
+    if (lower_hex32(s)) {
+      byte(0xc4);
+      byte(16);
+      for (size_t i = 0; i < 32; i += 2) byte(nibble(s[i]) << 4 | nibble(s[i + 1]));
+      return;
+    }
+    str(s);
+  }
   void guids(const Guids& g) {
     map(g.size());
     for (const auto& [source, value] : g) {
-      str(source);
-      str(value);
+      if (int code = source_code(source); code >= 0) {
+        unsigned_int(static_cast<uint64_t>(code));
+      } else {
+        str(source);
+      }
+      compact(value);
     }
   }
 
@@ -91,26 +152,61 @@ class Writer {
   std::string& out_;
 };
 
+
+// Layout 2, positional: the record is an array of its fields in this order, trailing fields at
+// their default left out (movies end at `metadata`, most episodes at `parent`); the id is the
+// LMDB key and is not repeated.
+enum RecordField : size_t {
+  kType, kWatched, kUpdated, kUpdatedAt, kCreatedAt, kVia, kTitle, kYear, kGuids, kMetadata,
+  kSeason, kEpisode, kParent, kProgress, kUnmarkedAt, kRecordFields
+};
+// A server's metadata: an array in this order, trailing defaults left out.
+enum MetaField : size_t {
+  kItemId, kLibraryId, kMetaWatched, kPlayedAt, kAddedAt, kSeriesId, kProgressMs, kEpisodeEnd,
+  kIgnoredWrites, kIgnoredWatched, kMetaFields
+};
+
+size_t meta_length(const ServerMeta& m) {
+  if (m.ignored_watched) return kIgnoredWatched + 1;
+  if (m.ignored_writes != 0) return kIgnoredWrites + 1;
+  if (m.episode_end != -1) return kEpisodeEnd + 1;
+  if (m.progress_ms != 0) return kProgressMs + 1;
+  if (!m.series_id.empty()) return kSeriesId + 1;
+  if (m.added_at != 0) return kAddedAt + 1;
+  if (m.played_at != 0) return kPlayedAt + 1;
+  if (m.watched) return kMetaWatched + 1;
+  if (!m.library_id.empty()) return kLibraryId + 1;
+  if (!m.item_id.empty()) return kItemId + 1;
+  return 0;
+}
+
 void write_meta(Writer& w, const ServerMeta& m) {
-  // Keys in nlohmann's (sorted) order; fields at their default are left out, as put() does.
-  const size_t n = (m.added_at != 0) + (m.episode_end != -1) + !m.episode_title.empty() + m.ignored_watched +
-                   (m.ignored_writes != 0) + !m.item_id.empty() +
-                   !m.library_id.empty() + !m.path.empty() + (m.played_at != 0) + (m.progress_ms != 0) +
-                   !m.series_id.empty() + !m.title.empty() + m.watched;
-  w.map(n);
-  if (m.added_at != 0) w.str("added_at"), w.signed_int(m.added_at);
-  if (m.episode_end != -1) w.str("episode_end"), w.signed_int(m.episode_end);
-  if (!m.episode_title.empty()) w.str("episode_title"), w.str(m.episode_title);
-  if (m.ignored_watched) w.str("ignored_watched"), w.boolean(true);
-  if (m.ignored_writes != 0) w.str("ignored_writes"), w.signed_int(m.ignored_writes);
-  if (!m.item_id.empty()) w.str("item_id"), w.str(m.item_id);
-  if (!m.library_id.empty()) w.str("library_id"), w.str(m.library_id);
-  if (!m.path.empty()) w.str("path"), w.str(m.path);
-  if (m.played_at != 0) w.str("played_at"), w.signed_int(m.played_at);
-  if (m.progress_ms != 0) w.str("progress_ms"), w.signed_int(m.progress_ms);
-  if (!m.series_id.empty()) w.str("series_id"), w.str(m.series_id);
-  if (!m.title.empty()) w.str("title"), w.str(m.title);
-  if (m.watched) w.str("watched"), w.boolean(true);
+  const size_t n = meta_length(m);
+  w.array(n);
+  for (size_t f = 0; f < n; ++f) {
+    switch (static_cast<MetaField>(f)) {
+      case kItemId: w.compact(m.item_id); break;
+      case kLibraryId: w.compact(m.library_id); break;
+      case kMetaWatched: w.boolean(m.watched); break;
+      case kPlayedAt: w.signed_int(m.played_at); break;
+      case kAddedAt: w.signed_int(m.added_at); break;
+      case kSeriesId: w.compact(m.series_id); break;
+      case kProgressMs: w.signed_int(m.progress_ms); break;
+      case kEpisodeEnd: w.signed_int(m.episode_end); break;
+      case kIgnoredWrites: w.signed_int(m.ignored_writes); break;
+      case kIgnoredWatched: w.boolean(m.ignored_watched); break;
+      case kMetaFields: break;
+    }
+  }
+}
+
+size_t record_length(const Record& r) {
+  if (r.unmarked_at != 0) return kUnmarkedAt + 1;
+  if (!(r.progress == Progress{})) return kProgress + 1;
+  if (!r.parent.empty()) return kParent + 1;
+  if (r.episode != -1) return kEpisode + 1;
+  if (r.season != -1) return kSeason + 1;
+  return kMetadata + 1;  // the fields before it are nearly always set
 }
 
 // A cursor over MessagePack bytes; every read fails (returns false) rather than throwing.
@@ -188,6 +284,78 @@ class Reader {
       default: return false;
     }
   }
+  bool array(size_t& n) {
+    uint8_t t;
+    if (!byte(t)) return false;
+    if ((t & 0xf0) == 0x90) {
+      n = t & 0x0f;
+      return true;
+    }
+    if (t == 0xdc) return be(n, 2);
+    if (t == 0xdd) return be(n, 4);
+    return false;
+  }
+  // An integer that must fit T (layout 2 writes nothing else); false when it does not.
+  template <typename T>
+  bool exact(T& out) {
+    const size_t start = pos_;
+    uint8_t t;
+    if (!byte(t)) return false;
+    pos_ = start;
+    const bool is_unsigned = t < 0x80 || (t >= 0xcc && t <= 0xcf);
+    if (is_unsigned) {
+      uint64_t u = 0;
+      if (!integer(u) || u > static_cast<uint64_t>(std::numeric_limits<T>::max())) return false;
+      out = static_cast<T>(u);
+      return true;
+    }
+    int64_t v = 0;
+    if (!integer(v) || v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+        v > static_cast<int64_t>(std::numeric_limits<T>::max()))
+      return false;
+    out = static_cast<T>(v);
+    return true;
+  }
+  // What Writer::compact writes: a string, an unsigned integer, or 16 bytes of bin8.
+  bool compact(std::string& out) {
+    if (pos_ >= b_.size()) return false;
+    const uint8_t t = static_cast<uint8_t>(b_[pos_]);
+    if (t < 0x80 || (t >= 0xcc && t <= 0xcf)) {
+      uint64_t u = 0;
+      if (!integer(u) || u > 999'999'999'999'999'999ull) return false;  // at most 18 digits, as written
+      out = std::to_string(u);
+      return true;
+    }
+    if (t == 0xc4) {
+      if (b_.size() - pos_ < 18 || static_cast<uint8_t>(b_[pos_ + 1]) != 16) return false;
+      static constexpr char kHex[] = "0123456789abcdef";
+      out.resize(32);
+      for (size_t i = 0; i < 16; ++i) {
+        const auto b = static_cast<uint8_t>(b_[pos_ + 2 + i]);
+        out[2 * i] = kHex[b >> 4];
+        out[2 * i + 1] = kHex[b & 0x0f];
+      }
+      pos_ += 18;
+      return true;
+    }
+    return str(out);
+  }
+  // Layout 2's guids: source (a small number for the well-known ones, else its name) -> value.
+  bool compact_guids(Guids& g) {
+    g.clear();
+    size_t n;
+    if (!map(n)) return false;
+    for (size_t i = 0; i < n; ++i) {
+      std::string source, value;
+      if (pos_ < b_.size() && static_cast<uint8_t>(b_[pos_]) < std::size(kSources)) {
+        source = kSources[static_cast<uint8_t>(b_[pos_++])];
+      } else if (!str(source) || source_code(source) >= 0) {
+        return false;
+      }
+      if (!compact(value) || !g.emplace(std::move(source), std::move(value)).second) return false;
+    }
+    return true;
+  }
   bool boolean(bool& out) {
     uint8_t t;
     if (!byte(t) || (t != 0xc2 && t != 0xc3)) return false;
@@ -225,7 +393,34 @@ class Reader {
   size_t pos_ = 0;
 };
 
+
 bool read_meta(Reader& r, ServerMeta& m) {
+  m = ServerMeta{};
+  size_t n;
+  if (!r.array(n) || n > kMetaFields) return false;
+  for (size_t f = 0; f < n; ++f) {
+    bool ok = false;
+    switch (static_cast<MetaField>(f)) {
+      case kItemId: ok = r.compact(m.item_id); break;
+      case kLibraryId: ok = r.compact(m.library_id); break;
+      case kMetaWatched: ok = r.boolean(m.watched); break;
+      case kPlayedAt: ok = r.exact(m.played_at); break;
+      case kAddedAt: ok = r.exact(m.added_at); break;
+      case kSeriesId: ok = r.compact(m.series_id); break;
+      case kProgressMs: ok = r.exact(m.progress_ms); break;
+      case kEpisodeEnd: ok = r.exact(m.episode_end); break;
+      case kIgnoredWrites: ok = r.exact(m.ignored_writes); break;
+      case kIgnoredWatched: ok = r.boolean(m.ignored_watched); break;
+      case kMetaFields: break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Layout 1 (MessagePack of the JSON form, keys sorted), read only to migrate a store of schema
+// version 1: a server's `path`, `title` and `episode_title`, no longer kept, are skipped.
+bool read_meta_v1(Reader& r, ServerMeta& m) {
   m = ServerMeta{};
   size_t n;
   if (!r.map(n)) return false;
@@ -234,25 +429,24 @@ bool read_meta(Reader& r, ServerMeta& m) {
     if (!r.str(key)) return false;
     if (r.nil()) continue;  // get() skips a null field
     bool ok = false;
+    std::string_view dropped;
     if (key == "added_at") ok = r.integer(m.added_at);
     else if (key == "episode_end") ok = r.integer(m.episode_end);
-    else if (key == "episode_title") ok = r.str(m.episode_title);
+    else if (key == "episode_title" || key == "path" || key == "title") ok = r.str(dropped);
     else if (key == "ignored_watched") ok = r.boolean(m.ignored_watched);
     else if (key == "ignored_writes") ok = r.integer(m.ignored_writes);
     else if (key == "item_id") ok = r.str(m.item_id);
     else if (key == "library_id") ok = r.str(m.library_id);
-    else if (key == "path") ok = r.str(m.path);
     else if (key == "played_at") ok = r.integer(m.played_at);
     else if (key == "progress_ms") ok = r.integer(m.progress_ms);
     else if (key == "series_id") ok = r.str(m.series_id);
-    else if (key == "title") ok = r.str(m.title);
     else if (key == "watched") ok = r.boolean(m.watched);
     if (!ok) return false;
   }
   return true;
 }
 
-bool read_progress(Reader& r, Progress& p) {
+bool read_progress_v1(Reader& r, Progress& p) {
   p = Progress{};
   size_t n;
   if (!r.map(n)) return false;
@@ -273,44 +467,93 @@ bool read_progress(Reader& r, Progress& p) {
 
 void write(std::string& out, const Record& r) {
   Writer w(out);
-  const bool progress = r.progress.ms != 0 || !r.progress.via.empty();
-  const size_t n = 3 /* id, type, watched */ + (r.created_at != 0) + (r.episode != -1) + !r.guids.empty() +
-                   !r.metadata.empty() + !r.parent.empty() + progress + (r.season != -1) + !r.title.empty() +
-                   (r.unmarked_at != 0) + (r.updated != 0) + (r.updated_at != 0) + !r.via.empty() + (r.year != 0);
-  w.map(n);
-  if (r.created_at != 0) w.str("created_at"), w.signed_int(r.created_at);
-  if (r.episode != -1) w.str("episode"), w.signed_int(r.episode);
-  if (!r.guids.empty()) w.str("guids"), w.guids(r.guids);
-  w.str("id"), w.unsigned_int(r.id);
-  if (!r.metadata.empty()) {
-    w.str("metadata");
-    w.map(r.metadata.size());
-    for (const auto& [server, meta] : r.metadata) {
-      w.str(server);
-      write_meta(w, meta);
+  const size_t n = record_length(r);
+  w.array(n);
+  for (size_t f = 0; f < n; ++f) {
+    switch (static_cast<RecordField>(f)) {
+      case kType: w.unsigned_int(r.type == MediaType::movie ? 0 : 1); break;
+      case kWatched: w.boolean(r.watched); break;
+      case kUpdated: w.signed_int(r.updated); break;
+      case kUpdatedAt: w.signed_int(r.updated_at); break;
+      case kCreatedAt: w.signed_int(r.created_at); break;
+      case kVia: w.str(r.via); break;
+      case kTitle: w.str(r.title); break;
+      case kYear: w.signed_int(r.year); break;
+      case kGuids: w.guids(r.guids); break;
+      case kMetadata:
+        w.map(r.metadata.size());
+        for (const auto& [server, meta] : r.metadata) {
+          w.str(server);
+          write_meta(w, meta);
+        }
+        break;
+      case kSeason: w.signed_int(r.season); break;
+      case kEpisode: w.signed_int(r.episode); break;
+      case kParent: w.guids(r.parent); break;
+      case kProgress:
+        w.array(3);
+        w.signed_int(r.progress.ms);
+        w.str(r.progress.via);
+        w.signed_int(r.progress.at);
+        break;
+      case kUnmarkedAt: w.signed_int(r.unmarked_at); break;
+      case kRecordFields: break;
     }
   }
-  if (!r.parent.empty()) w.str("parent"), w.guids(r.parent);
-  if (progress) {
-    const Progress& p = r.progress;
-    w.str("progress");
-    w.map((p.at != 0) + (p.ms != 0) + !p.via.empty());
-    if (p.at != 0) w.str("at"), w.signed_int(p.at);
-    if (p.ms != 0) w.str("ms"), w.signed_int(p.ms);
-    if (!p.via.empty()) w.str("via"), w.str(p.via);
-  }
-  if (r.season != -1) w.str("season"), w.signed_int(r.season);
-  if (!r.title.empty()) w.str("title"), w.str(r.title);
-  w.str("type"), w.str(to_string(r.type));
-  if (r.unmarked_at != 0) w.str("unmarked_at"), w.signed_int(r.unmarked_at);
-  if (r.updated != 0) w.str("updated"), w.signed_int(r.updated);
-  if (r.updated_at != 0) w.str("updated_at"), w.signed_int(r.updated_at);
-  if (!r.via.empty()) w.str("via"), w.str(r.via);
-  w.str("watched"), w.boolean(r.watched);
-  if (r.year != 0) w.str("year"), w.signed_int(r.year);
 }
 
 bool read(std::string_view bytes, Record& record) {
+  Record r;
+  Reader in(bytes);
+  size_t n;
+  if (!in.array(n) || n == 0 || n > kRecordFields) return false;
+  for (size_t f = 0; f < n; ++f) {
+    bool ok = false;
+    switch (static_cast<RecordField>(f)) {
+      case kType: {
+        uint8_t type = 2;
+        ok = in.exact(type) && type <= 1;
+        r.type = type == 0 ? MediaType::movie : MediaType::episode;
+        break;
+      }
+      case kWatched: ok = in.boolean(r.watched); break;
+      case kUpdated: ok = in.exact(r.updated); break;
+      case kUpdatedAt: ok = in.exact(r.updated_at); break;
+      case kCreatedAt: ok = in.exact(r.created_at); break;
+      case kVia: ok = in.str(r.via); break;
+      case kTitle: ok = in.str(r.title); break;
+      case kYear: ok = in.exact(r.year); break;
+      case kGuids: ok = in.compact_guids(r.guids); break;
+      case kMetadata: {
+        size_t servers;
+        ok = in.map(servers);
+        for (size_t s = 0; ok && s < servers; ++s) {
+          std::string server;
+          ServerMeta meta;
+          ok = in.str(server) && read_meta(in, meta) && r.metadata.emplace(std::move(server), std::move(meta)).second;
+        }
+        break;
+      }
+      case kSeason: ok = in.exact(r.season); break;
+      case kEpisode: ok = in.exact(r.episode); break;
+      case kParent: ok = in.compact_guids(r.parent); break;
+      case kProgress: {
+        size_t three;
+        ok = in.array(three) && three == 3 && in.exact(r.progress.ms) && in.str(r.progress.via) &&
+             in.exact(r.progress.at);
+        break;
+      }
+      case kUnmarkedAt: ok = in.exact(r.unmarked_at); break;
+      case kRecordFields: break;
+    }
+    if (!ok) return false;
+  }
+  if (!in.at_end()) return false;
+  record = std::move(r);
+  return true;
+}
+
+bool read_v1(std::string_view bytes, Record& record) {
   Record r;
   Reader in(bytes);
   size_t n;
@@ -336,13 +579,13 @@ bool read(std::string_view bytes, Record& record) {
       for (size_t s = 0; ok && s < servers; ++s) {
         std::string_view server;
         ServerMeta meta;
-        ok = in.str(server) && read_meta(in, meta);
+        ok = in.str(server) && read_meta_v1(in, meta);
         if (ok) r.metadata[std::string(server)] = std::move(meta);
       }
     } else if (key == "parent") {
       ok = in.guids(r.parent);
     } else if (key == "progress") {
-      ok = read_progress(in, r.progress);
+      ok = read_progress_v1(in, r.progress);
     } else if (key == "season") {
       ok = in.integer(r.season);
     } else if (key == "title") {

@@ -1,11 +1,13 @@
-// The record's MessagePack form (layout 1), written and read without a JSON DOM in between.
-// Internal to ws_common: record.cpp's encode_record/decode_record are the interface.
+// The record's stored forms, written and read without a JSON DOM in between. Internal to
+// ws_common: record.cpp's encode_record/decode_record are the interface.
 //
-// The bytes are exactly those nlohmann::json::to_msgpack writes for the record's JSON form
-// (to_json in record.cpp): the same keys in the same (sorted) order, the same fields left out
-// when they hold their default, the same smallest integer and string encodings. So the stored
-// format does not change, and record_test checks the two writers agree byte for byte. A field
-// added to the JSON form must be added here too (write and read): that test fails until it is.
+// Layout 2 (written): a positional MessagePack array (field order in record_msgpack.cpp),
+// trailing defaults left out, the id not repeated (it is the LMDB key), well-known guid sources
+// as small numbers, and id-like texts in their smallest exact form (decimal numbers as integers,
+// 32 lowercase hex digits as 16 bytes). A field added to Record goes at the end of its array.
+//
+// Layout 1 (read only, to migrate a store of schema version 1): the MessagePack of the record's
+// JSON form as it was then, with each server's path, title and episode title, which are skipped.
 #pragma once
 
 #include <string>
@@ -15,12 +17,17 @@
 
 namespace ws::record_msgpack {
 
-// Appends the record's MessagePack map to `out`.
+// Appends the record's layout-2 array to `out`.
 void write(std::string& out, const Record& record);
 
-// Reads what write() writes, and any other MessagePack of that shape (any integer width, nil for
-// a field left out). Returns false on anything else (an unknown key, another type, floats,
-// trailing bytes, truncation): the caller then decodes through the DOM, which decides.
+// Reads what write() writes (any integer width that fits the field). Returns false on anything
+// else: another type, an integer out of its field's range, a duplicate server or guid source,
+// too many fields, trailing bytes, truncation. The id is left 0.
 bool read(std::string_view bytes, Record& record);
+
+// Reads a layout-1 map as written by schema version 1 (any integer width, nil for a field left
+// out). Returns false on anything else (an unknown key, another type, floats, trailing bytes,
+// truncation): the caller then decodes through the DOM, which decides.
+bool read_v1(std::string_view bytes, Record& record);
 
 }  // namespace ws::record_msgpack

@@ -84,8 +84,7 @@ MediaItem server_view(const Record& r, const std::string& server, const ServerMe
   item.series_id = m.series_id;
   item.library_id = m.library_id;
   item.type = r.type;
-  item.title = m.title.empty() ? r.title : m.title;
-  item.episode_title = m.episode_title;
+  item.title = r.title;  // servers' own titles are not kept (DESIGN §5)
   item.year = r.year;
   item.season = r.season;
   item.episode = r.episode;
@@ -94,7 +93,6 @@ MediaItem server_view(const Record& r, const std::string& server, const ServerMe
   item.played_at = m.played_at;
   item.added_at = m.added_at;
   item.progress_ms = m.progress_ms;
-  item.path = m.path;
   return item;
 }
 

@@ -129,9 +129,6 @@ ServerMeta merge_meta(const ServerMeta* before, const MediaItem& in, const MapCo
   take(meta.item_id, in.item_id);
   take(meta.series_id, in.series_id);
   take(meta.library_id, in.library_id);
-  take(meta.path, in.path);
-  take(meta.title, in.title);
-  take(meta.episode_title, in.episode_title);
   // The multi-episode marker keeps each part's backend key apart (match_keys.h).
   meta.episode_end = in.episode_end;
   if (in.added_at > 0) meta.added_at = in.added_at;

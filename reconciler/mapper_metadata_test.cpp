@@ -140,8 +140,6 @@ TEST_CASE("metadata of every server is kept side by side", "[mapper]") {
   const ServerMeta& jelly = r.record.metadata.at("my_jelly");
   CHECK(jelly.item_id == item.item_id);
   CHECK(jelly.library_id == "lib-movies");
-  CHECK(jelly.path == "/data/Heat.mkv");
-  CHECK(jelly.title == "Heat");
   CHECK(jelly.added_at == kAdded);
   CHECK(jelly.progress_ms == 1'000);
   CHECK_FALSE(jelly.watched);
@@ -150,22 +148,27 @@ TEST_CASE("metadata of every server is kept side by side", "[mapper]") {
   // push export must look at the record again to mark it played there (rule 2), so updated_at
   // moves...
   CHECK(r.record.updated_at == kNow);
-  // ...while metadata alone (a file moved) is not worth an export.
+  // ...while metadata alone (another position) is not worth an export.
   Record seen = r.record;
   seen.updated_at = kLastSync;
-  item.path = "/data/Heat (1995).mkv";
+  item.progress_ms = 90'000;
   const MapResult moved = map_item(seen, item, context("my_jelly"));
   CHECK(moved.change == ChangeKind::metadata);
-  CHECK(moved.record.metadata.at("my_jelly").path == item.path);
+  CHECK(moved.record.metadata.at("my_jelly").progress_ms == 90'000);
   CHECK(moved.record.updated_at == kLastSync);
+  // A file moved or renamed changes nothing stored: servers' paths and titles are not kept
+  // (DESIGN §5), so a re-import that differs only there writes nothing.
+  Record settled = moved.record;
+  item.path = "/data/Heat (1995).mkv";
+  item.title = "Heat (Director's Cut)";
+  CHECK(map_item(settled, item, context("my_jelly")).change == ChangeKind::none);
 }
 
-TEST_CASE("episode metadata keeps the series id and episode title", "[mapper]") {
+TEST_CASE("episode metadata keeps the series id; the record keeps the series title", "[mapper]") {
   const MapResult r = map_item(std::nullopt, episode("my_emby", "123"), context("my_emby"));
   const ServerMeta& meta = r.record.metadata.at("my_emby");
   CHECK(meta.series_id == "s-123");
-  CHECK(meta.episode_title == "Pilot (1)");
-  CHECK(meta.title == "Lost");
+  CHECK(r.record.title == "Lost");
 }
 
 TEST_CASE("an event with fewer fields keeps what the import stored", "[mapper]") {
@@ -177,7 +180,7 @@ TEST_CASE("an event with fewer fields keeps what the import stored", "[mapper]")
   const MapResult r = map_item(rec, event, context("my_plex", EventKind::tainted));
   CHECK(r.change == ChangeKind::none);
   const ServerMeta& meta = r.record.metadata.at("my_plex");
-  CHECK(meta.path == rec.metadata.at("my_plex").path);
+  CHECK(meta.item_id == "p1");
   CHECK(meta.library_id == "1");
   CHECK(meta.added_at == kAdded);  // rule 2 compares it: losing it would hide the next unmark
 }
@@ -221,6 +224,6 @@ TEST_CASE("unknown titles, years and numbers are filled in, known ones kept", "[
     renamed.title = "LOST (2004)";
     const MapResult again = map_item(r.record, renamed, context("my_emby"));
     CHECK(again.record.title == "Lost");
-    CHECK(again.record.metadata.at("my_emby").title == "LOST (2004)");
+    CHECK(again.record.metadata.at("my_emby").item_id == "e1");
   }
 }

@@ -144,7 +144,7 @@ std::vector<Record> Store::find_by_guid(const std::string& source, const std::st
   auto txn = read_txn(*impl_->env);
   for (MediaType type : {MediaType::movie, MediaType::episode}) {
     for (const auto& key : guid_keys(guids, type)) {
-      auto id = store_ops::lookup(txn, impl_->env->pointers, key);
+      auto id = store_ops::lookup_match(txn, *impl_->env, key);
       if (!id) continue;
       bool seen = false;
       for (const auto& r : found) seen = seen || r.id == *id;
@@ -192,14 +192,14 @@ void Store::for_each_backend_key(const std::string& server,
                                  const std::function<bool(std::string_view, uint64_t)>& visit) const {
   if (server.empty() || !impl_->env) return;
   auto txn = read_txn(*impl_->env);
-  auto cursor = lmdb::cursor::open(txn, impl_->env->backend_ids);
-  const std::string prefix = server + "/";
+  auto cursor = lmdb::cursor::open(txn, impl_->env->pointers);
+  const std::string prefix = store_ops::backend_disk_key(server + "/");
   lmdb::val key(prefix), value;
   for (bool more = cursor.get(key, value, MDB_SET_RANGE); more; more = cursor.get(key, value, MDB_NEXT)) {
     const std::string_view k(key.data(), key.size());
     if (k.substr(0, prefix.size()) != prefix) break;
-    if (value.size() != 8) continue;
-    if (!visit(k, store_ops::from_be64({value.data(), value.size()}))) break;
+    const auto id = store_ops::parse_pointer_value({value.data(), value.size()});
+    if (id && !visit(store_ops::backend_key_of_disk(k), *id)) break;
   }
 }
 

@@ -7,11 +7,15 @@
 #include <string>
 #include <system_error>
 
+#include <spdlog/spdlog.h>
+
+#include "store_migration.h"
+
 namespace ws {
 namespace {
 
 // Named databases; the main database holds nothing else.
-constexpr MDB_dbi kMaxDbs = 12;  // 8 in use; room to add one without touching this
+constexpr MDB_dbi kMaxDbs = 12;  // 7 in use (8 while migrating); room to add one without touching this
 
 struct RegistryEntry {
   pid_t pid = 0;  // the process that opened it: a forked child must not touch it
@@ -43,12 +47,27 @@ Error schema_error(const std::filesystem::path& dir, const std::string& found, i
                         "; refusing to open it (use the matching watchstate version, or move the folder away)");
 }
 
+// The version a writer migrates from (store_migration.h).
+constexpr const char* kMigratableVersion = "1";
+
+std::string stored_version(MDB_txn* txn, MDB_dbi meta) {
+  lmdb::val key(kMetaSchemaVersion);
+  lmdb::val value;
+  return lmdb::dbi_get(txn, meta, key, value) ? text(value) : std::string();
+}
+
 // Checks the schema version in an open transaction; the meta database must exist.
 Result<Ok> check_version(MDB_txn* txn, MDB_dbi meta, const std::filesystem::path& dir, int expected) {
   lmdb::val key(kMetaSchemaVersion);
   lmdb::val value;
   if (!lmdb::dbi_get(txn, meta, key, value)) return schema_error(dir, "(none: unknown)", expected);
   std::string found = text(value);
+  if (found == kMigratableVersion && expected == 2) {
+    return make_error(ErrorKind::corruption,
+                      "state store '" + dir.string() + "' has schema version 1, this program reads version 2; a " +
+                          "writer migrates it when it opens it: run `watchstate state:import` (or start " +
+                          "ws-reconciler) once, then read it again");
+  }
   if (found != std::to_string(expected)) {
     bool numeric = !found.empty() && found.size() < 10 && found.find_first_not_of("0123456789") == std::string::npos;
     return schema_error(dir, numeric ? found : "'" + found.substr(0, 40) + "' (unknown)", expected);
@@ -66,7 +85,6 @@ bool has_dbi(MDB_txn* txn, const char* name, MDB_dbi* dbi) {
 void open_all(MDB_txn* txn, StoreEnv& env, unsigned flags) {
   env.state = lmdb::dbi::open(txn, "state", flags).handle();
   env.pointers = lmdb::dbi::open(txn, "pointers", flags).handle();
-  env.backend_ids = lmdb::dbi::open(txn, "backend_ids", flags).handle();
   env.meta = lmdb::dbi::open(txn, "meta", flags).handle();
   env.outbox = lmdb::dbi::open(txn, "outbox", flags).handle();
   env.changes = lmdb::dbi::open(txn, "changes", flags).handle();
@@ -83,6 +101,20 @@ Result<Ok> setup_writable(StoreEnv& env, int schema_version) {
   auto txn = lmdb::txn::begin(env.env.handle());
   MDB_dbi meta = 0;
   if (has_dbi(txn, "meta", &meta)) {
+    if (stored_version(txn, meta) == kMigratableVersion && schema_version == 2) {
+      // Version 1 → 2 in this one transaction: committed with the new version, or not at all.
+      open_all(txn, env, MDB_CREATE);
+      const StoreMigration done = migrate_store_v1_to_v2(txn, env);
+      lmdb::val key(kMetaSchemaVersion);
+      std::string version = std::to_string(schema_version);
+      lmdb::val value(version);
+      lmdb::dbi_put(txn, env.meta, key, value, 0);
+      txn.commit();
+      spdlog::info("state store '{}': migrated from schema version 1 to 2 ({} records re-encoded, {} left as they "
+                   "were, {} keys in one index)",
+                   env.dir.string(), done.records, done.undecodable, done.keys);
+      return Ok{};
+    }
     if (auto ok = check_version(txn, meta, env.dir, schema_version); !ok) return ok.error();
     open_all(txn, env, MDB_CREATE);
   } else {
@@ -111,7 +143,7 @@ Result<Ok> setup_read_only(StoreEnv& env, int schema_version) {
                       "'" + env.dir.string() + "' is not a watchstate store (no schema version)");
   }
   if (auto ok = check_version(txn, meta, env.dir, schema_version); !ok) return ok.error();
-  for (const char* name : {"state", "pointers", "backend_ids", "outbox", "changes", "unmatched"}) {
+  for (const char* name : {"state", "pointers", "outbox", "changes", "unmatched"}) {
     MDB_dbi dbi = 0;
     if (!has_dbi(txn, name, &dbi)) {
       return make_error(ErrorKind::corruption,

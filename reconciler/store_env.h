@@ -25,8 +25,9 @@ struct StoreEnv {
   lmdb::env env{nullptr};
   bool writable = false;
   MDB_dbi state = 0;        // be64(id) -> encode_record
-  MDB_dbi pointers = 0;     // guid / relative match key -> be64(id)
-  MDB_dbi backend_ids = 0;  // <server>/<item id>[/E<episode>] -> be64(id)
+  // Match keys and `<server>/<item id>[/E<episode>]` backend keys, each in its on-disk form
+  // (store_ops.h) -> the id's shortest big-endian bytes.
+  MDB_dbi pointers = 0;
   MDB_dbi meta = 0;         // name -> decimal text
   MDB_dbi outbox = 0;       // job key -> job bytes
   MDB_dbi changes = 0;      // be64(updated_at, sign-flipped) + be64(id) -> empty
@@ -39,7 +40,8 @@ struct StoreEnv {
 };
 
 // Opens (or shares) the environment in `dir`. Writable: creates the folder and the databases
-// when absent and writes the schema version. Read-only: refuses a folder with no store. Both
+// when absent and writes the schema version; migrates a store of version 1 to 2
+// (store_migration.h). Read-only: refuses a folder with no store. Both
 // refuse a store whose schema version is not `schema_version`, naming the folder and both
 // versions. REQUIRES (writable): the caller holds the writer lock.
 Result<std::shared_ptr<StoreEnv>> open_store_env(const std::filesystem::path& dir, bool writable, size_t map_size,

@@ -20,39 +20,72 @@ bool contains(const std::vector<std::string>& keys, const std::string& key) {
 // server id must not fail a whole batch.
 bool indexable(const StoreEnv& env, const std::string& key) { return !key.empty() && key.size() <= env.max_key_size; }
 
+// The id a `pointers` key (in its on-disk form) maps to.
+std::optional<uint64_t> lookup_disk(MDB_txn* txn, const StoreEnv& env, const std::string& disk_key) {
+  if (!indexable(env, disk_key)) return std::nullopt;
+  lmdb::val k(disk_key), v;
+  if (!lmdb::dbi_get(txn, env.pointers, k, v)) return std::nullopt;
+  return parse_pointer_value({v.data(), v.size()});
+}
+
 // Sets `key` -> id unless another record owns it. Returns true on a conflict.
-bool claim(MDB_txn* txn, const StoreEnv& env, MDB_dbi dbi, const std::string& key, uint64_t id) {
+bool claim(MDB_txn* txn, const StoreEnv& env, const std::string& key, uint64_t id) {
   if (!indexable(env, key)) return false;
-  auto owner = lookup(txn, dbi, key);
+  auto owner = lookup_disk(txn, env, key);
   if (owner && *owner != id) return true;  // first come keeps it
   if (!owner) {
-    std::string value = be64(id);
+    std::string value = pointer_value(id);
     lmdb::val k(key), v(value);
-    lmdb::dbi_put(txn, dbi, k, v, 0);
+    lmdb::dbi_put(txn, env.pointers, k, v, 0);
   }
   return false;
 }
 
-void release(MDB_txn* txn, const StoreEnv& env, MDB_dbi dbi, const std::string& key, uint64_t id) {
+void release(MDB_txn* txn, const StoreEnv& env, const std::string& key, uint64_t id) {
   if (!indexable(env, key)) return;
-  if (lookup(txn, dbi, key) == id) {
+  if (lookup_disk(txn, env, key) == id) {
     lmdb::val k(key);
-    lmdb::dbi_del(txn, dbi, k, nullptr);
+    lmdb::dbi_del(txn, env.pointers, k, nullptr);
   }
 }
 
-// Re-points the keys of one kind from `old_keys` to `new_keys`; returns the new conflicts.
-uint64_t reindex(MDB_txn* txn, const StoreEnv& env, MDB_dbi dbi, const std::vector<std::string>& old_keys,
+// Every `pointers` key of a record, on-disk form: its match keys, then its backend keys.
+std::vector<std::string> disk_keys(const Record& record) {
+  std::vector<std::string> keys;
+  for (const auto& key : match_keys(record)) keys.push_back(match_disk_key(key));
+  for (const auto& key : backend_keys(record)) keys.push_back(backend_disk_key(key));
+  return keys;
+}
+
+// Re-points the record's keys from `old_keys` to `new_keys`; returns the new conflicts.
+uint64_t reindex(MDB_txn* txn, const StoreEnv& env, const std::vector<std::string>& old_keys,
                  const std::vector<std::string>& new_keys, uint64_t id) {
   for (const auto& key : old_keys) {
-    if (!contains(new_keys, key)) release(txn, env, dbi, key, id);
+    if (!contains(new_keys, key)) release(txn, env, key, id);
   }
   uint64_t conflicts = 0;
   for (const auto& key : new_keys) {
     // A conflict the previous version already had was counted then.
-    if (claim(txn, env, dbi, key, id) && !contains(old_keys, key)) ++conflicts;
+    if (claim(txn, env, key, id) && !contains(old_keys, key)) ++conflicts;
   }
   return conflicts;
+}
+
+// The well-known guid sources, numbered from 1 in match_disk_key.
+constexpr std::string_view kSources[] = {"imdb", "tmdb", "tvdb", "tvmaze", "tvrage", "anidb"};
+
+char source_number(std::string_view source) {
+  for (size_t i = 0; i < std::size(kSources); ++i)
+    if (kSources[i] == source) return static_cast<char>(i + 1);
+  return 0;
+}
+
+// Puts `key` -> `value` at the end of `dbi` when it sorts after every key there (LMDB then fills
+// pages instead of splitting them in half), else where it belongs.
+void put_appending(MDB_txn* txn, MDB_dbi dbi, const std::string& key, std::string_view value) {
+  lmdb::val k(key), v(value.data(), value.size());
+  if (lmdb::dbi_put(txn, dbi, k, v, MDB_APPEND)) return;
+  lmdb::dbi_put(txn, dbi, k, v, 0);
 }
 
 }  // namespace
@@ -84,11 +117,66 @@ std::string last_sync_key(const std::string& server, bool import) {
   return key;
 }
 
-std::optional<uint64_t> lookup(MDB_txn* txn, MDB_dbi dbi, const std::string& key) {
-  if (key.empty() || key.size() > 511) return std::nullopt;
-  lmdb::val k(key), v;
-  if (!lmdb::dbi_get(txn, dbi, k, v) || v.size() != 8) return std::nullopt;
-  return from_be64(std::string_view(v.data(), v.size()));
+std::string match_disk_key(std::string_view key) {
+  auto fallback = [&] { return "\x03" + std::string(key); };
+  const bool relative = key.substr(0, 6) == "rguid_";
+  if (!relative && key.substr(0, 5) != "guid_") return fallback();
+  const std::string_view rest = key.substr(relative ? 6 : 5);
+  const size_t sep = rest.find("://");
+  if (sep == std::string_view::npos) return fallback();
+  const char source = source_number(rest.substr(0, sep));
+  if (source == 0) return fallback();
+  std::string_view value = rest.substr(sep + 3);
+  std::string out;
+  out.reserve(value.size() + 3);
+  out += relative ? '\x02' : '\x01';
+  out += source;
+  if (relative) return out.append(value);
+  const size_t slash = value.rfind('/');
+  if (slash == std::string_view::npos) return fallback();
+  const std::string_view type = value.substr(slash + 1);
+  if (type != "movie" && type != "episode") return fallback();
+  out.append(value.substr(0, slash));
+  out += type[0];
+  return out;
+}
+
+std::string backend_disk_key(std::string_view key) {
+  if (!key.empty() && static_cast<unsigned char>(key[0]) < 0x20) return "\x03" + std::string(key);
+  return std::string(key);
+}
+
+bool is_backend_disk_key(std::string_view k) {
+  if (k.empty()) return false;
+  const auto first = static_cast<unsigned char>(k[0]);
+  if (first >= 0x20) return true;
+  return first == 0x03 && k.size() > 1 && static_cast<unsigned char>(k[1]) < 0x20;
+}
+
+std::string_view backend_key_of_disk(std::string_view k) {
+  return !k.empty() && static_cast<unsigned char>(k[0]) < 0x20 ? k.substr(1) : k;
+}
+
+std::string pointer_value(uint64_t id) {
+  std::string out = be64(id);
+  const size_t zeros = std::min(out.find_first_not_of('\0'), size_t(7));
+  return out.substr(zeros);
+}
+
+std::optional<uint64_t> parse_pointer_value(std::string_view bytes) {
+  if (bytes.empty() || bytes.size() > 8) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+std::optional<uint64_t> lookup_match(MDB_txn* txn, const StoreEnv& env, const std::string& match_key) {
+  return lookup_disk(txn, env, match_disk_key(match_key));
+}
+
+std::optional<uint64_t> lookup_backend(MDB_txn* txn, const StoreEnv& env, const std::string& backend_key) {
+  if (backend_key.empty()) return std::nullopt;
+  return lookup_disk(txn, env, backend_disk_key(backend_key));
 }
 
 std::optional<Record> get_record(MDB_txn* txn, const StoreEnv& env, uint64_t id) {
@@ -106,12 +194,12 @@ std::optional<Record> get_record(MDB_txn* txn, const StoreEnv& env, uint64_t id)
 }
 
 std::optional<Record> find_record(MDB_txn* txn, const StoreEnv& env, const MediaItem& item) {
-  if (auto id = lookup(txn, env.backend_ids, backend_key(item))) {
+  if (auto id = lookup_backend(txn, env, backend_key(item))) {
     if (auto record = get_record(txn, env, *id)) return record;
   }
   // match_keys lists relative keys before guid keys: exactly the resolution order.
   for (const auto& key : match_keys(item)) {
-    if (auto id = lookup(txn, env.pointers, key)) {
+    if (auto id = lookup_match(txn, env, key)) {
       if (auto record = get_record(txn, env, *id)) return record;
     }
   }
@@ -168,18 +256,17 @@ std::vector<Record> records_of_item(MDB_txn* txn, const StoreEnv& env, const std
                                     const std::string& item_id) {
   std::vector<Record> records;
   const std::string whole = backend_key(server, item_id);
-  if (whole.empty() || !indexable(env, whole + "/E")) return records;
+  if (whole.empty() || !indexable(env, backend_disk_key(whole + "/E"))) return records;
   std::vector<uint64_t> ids;
-  if (auto id = lookup(txn, env.backend_ids, whole)) ids.push_back(*id);
+  if (auto id = lookup_backend(txn, env, whole)) ids.push_back(*id);
   // The parts of a multi-episode file: `<server>/<item id>/E<n>`, next to each other in key order.
-  const std::string prefix = whole + "/E";
-  auto cursor = lmdb::cursor::open(txn, env.backend_ids);
+  const std::string prefix = backend_disk_key(whole + "/E");
+  auto cursor = lmdb::cursor::open(txn, env.pointers);
   lmdb::val key(prefix), value;
   for (bool more = cursor.get(key, value, MDB_SET_RANGE); more; more = cursor.get(key, value, MDB_NEXT)) {
     if (std::string_view(key.data(), key.size()).substr(0, prefix.size()) != prefix) break;
-    if (value.size() != 8) continue;
-    const uint64_t id = from_be64({value.data(), value.size()});
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    const auto id = parse_pointer_value({value.data(), value.size()});
+    if (id && std::find(ids.begin(), ids.end(), *id) == ids.end()) ids.push_back(*id);
   }
   for (uint64_t id : ids)
     if (auto record = get_record(txn, env, id)) records.push_back(std::move(*record));
@@ -212,25 +299,26 @@ uint64_t put_record(MDB_txn* txn, const StoreEnv& env, const Record& record) {
 }
 
 uint64_t put_record_over(MDB_txn* txn, const StoreEnv& env, const Record& record, const Record* old) {
-  uint64_t conflicts = 0;
-  conflicts += reindex(txn, env, env.pointers, old ? match_keys(*old) : std::vector<std::string>{},
-                       match_keys(record), record.id);
-  conflicts += reindex(txn, env, env.backend_ids, old ? backend_keys(*old) : std::vector<std::string>{},
-                       backend_keys(record), record.id);
+  const uint64_t conflicts =
+      reindex(txn, env, old ? disk_keys(*old) : std::vector<std::string>{}, disk_keys(record), record.id);
 
   if (old && old->updated_at != record.updated_at) {
     std::string stale = change_key(old->updated_at, record.id);
     lmdb::val k(stale);
     lmdb::dbi_del(txn, env.changes, k, nullptr);
   }
-  std::string change = change_key(record.updated_at, record.id);
-  lmdb::val ck(change), empty("", 0);
-  lmdb::dbi_put(txn, env.changes, ck, empty, 0);
+  // New records take the next id, and an import's changes come in time order: both mostly land
+  // after every key there, where an append keeps LMDB's pages full.
+  if (!old || old->updated_at != record.updated_at) put_appending(txn, env.changes, change_key(record.updated_at, record.id), {});
 
-  std::string key = be64(record.id);
-  std::string value = encode_record(record);
-  lmdb::val k(key), v(value);
-  lmdb::dbi_put(txn, env.state, k, v, 0);
+  const std::string value = encode_record(record);
+  if (old) {
+    std::string key = be64(record.id);
+    lmdb::val k(key), v(value);
+    lmdb::dbi_put(txn, env.state, k, v, 0);
+  } else {
+    put_appending(txn, env.state, be64(record.id), value);
+  }
   return conflicts;
 }
 

@@ -23,8 +23,24 @@ uint64_t from_be64(std::string_view bytes);
 std::string change_key(int64_t updated_at, uint64_t id);
 std::string last_sync_key(const std::string& server, bool import);
 
-// The id a `pointers` / `backend_ids` key maps to.
-std::optional<uint64_t> lookup(MDB_txn* txn, MDB_dbi dbi, const std::string& key);
+// `pointers` (schema 2) holds both kinds of keys in one index, each in its own on-disk form:
+// - match keys (match_keys.h) shortened: `guid_<source>://<value>/<type>` as "\x01", the
+//   source's number, the value and 'm' or 'e'; `rguid_<source>://<rest>` as "\x02", the source's
+//   number and the rest; a key of another source or shape as "\x03" + the key as it is;
+// - backend keys (`<server>/<item id>[/E<n>]`) as they are, or "\x03" + the key when it starts
+//   with a control character (a server name no one uses), so the two kinds never meet.
+// Each maps to the record id as its shortest big-endian bytes (1 to 8).
+std::string match_disk_key(std::string_view match_key);
+std::string backend_disk_key(std::string_view backend_key);
+// Whether a `pointers` key is a backend key, and that key as backend_keys() gives it.
+bool is_backend_disk_key(std::string_view disk_key);
+std::string_view backend_key_of_disk(std::string_view disk_key);
+std::string pointer_value(uint64_t id);
+std::optional<uint64_t> parse_pointer_value(std::string_view bytes);
+
+// The id a match key / a backend key maps to in `pointers`.
+std::optional<uint64_t> lookup_match(MDB_txn* txn, const StoreEnv& env, const std::string& match_key);
+std::optional<uint64_t> lookup_backend(MDB_txn* txn, const StoreEnv& env, const std::string& backend_key);
 // A record by id; a record that cannot be decoded is logged and treated as absent.
 std::optional<Record> get_record(MDB_txn* txn, const StoreEnv& env, uint64_t id);
 // Resolution order of DESIGN §5: own server id, relative keys, guid keys.
@@ -49,9 +65,9 @@ std::vector<std::pair<int64_t, uint64_t>> read_unmarks(MDB_txn* txn, const Store
 // Whether `event_id` is in the webhook_events database (store_env.h); false when the store has none.
 bool webhook_event_applied(MDB_txn* txn, const StoreEnv& env, const std::string& event_id);
 
-// Writes `record` (whose id is already assigned) with its pointers, backend ids and changes
-// entry; drops the keys its previous version owned and no longer has. A key owned by another
-// record is left to it; returns how many such conflicts are new for this record.
+// Writes `record` (whose id is already assigned) with its pointers (match and backend keys) and
+// changes entry; drops the keys its previous version owned and no longer has. A key owned by
+// another record is left to it; returns how many such conflicts are new for this record.
 uint64_t put_record(MDB_txn* txn, const StoreEnv& env, const Record& record);
 // The same with the previous version already read in this transaction (nullptr: there is none).
 uint64_t put_record_over(MDB_txn* txn, const StoreEnv& env, const Record& record, const Record* old);

@@ -33,8 +33,12 @@ StoreStats Store::stats(int max_ignored) const {
   }
   cursor.close();
 
-  stats.pointers = lmdb::dbi(env.pointers).size(txn);
-  stats.backend_ids = lmdb::dbi(env.backend_ids).size(txn);
+  // One index holds both kinds of keys (store_ops.h): count each.
+  auto pointers = lmdb::cursor::open(txn, env.pointers);
+  lmdb::val pkey, pvalue;
+  for (bool more = pointers.get(pkey, pvalue, MDB_FIRST); more; more = pointers.get(pkey, pvalue, MDB_NEXT))
+    ++(store_ops::is_backend_disk_key({pkey.data(), pkey.size()}) ? stats.backend_ids : stats.pointers);
+  pointers.close();
   stats.outbox = lmdb::dbi(env.outbox).size(txn);
   stats.pointer_conflicts = static_cast<uint64_t>(store_ops::meta_get_int(txn, env, kMetaPointerConflicts, 0));
   stats.schema_version = static_cast<int>(store_ops::meta_get_int(txn, env, kMetaSchemaVersion, 0));

@@ -389,7 +389,7 @@ TEST_CASE("a store with another schema version is refused with both versions nam
   TempDir tmp;
   { open_writer(tmp.db()); }
   std::string written;
-  SECTION("a newer version") { written = "2"; }
+  SECTION("a newer version") { written = "3"; }
   SECTION("an unknown version") { written = "banana"; }
   {
     // Raw LMDB, as a newer watchstate (or something else) would leave it.

@@ -143,7 +143,7 @@ uint64_t WriteBatch::drop_server_key(const std::string& server, const std::strin
   if (!impl_->txn) return 0;
   return guarded(*impl_, [&]() -> uint64_t {
     const auto& env = *impl_->store->env;
-    auto id = store_ops::lookup(impl_->txn, env.backend_ids, key);
+    auto id = store_ops::lookup_backend(impl_->txn, env, key);
     if (!id) return uint64_t{0};
     auto record = store_ops::get_record(impl_->txn, env, *id);
     if (!record || backend_key(*record, server) != key) return uint64_t{0};

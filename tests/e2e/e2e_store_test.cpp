@@ -24,10 +24,10 @@ json stats_of(const DataFolder& folder) {
 
 TEST_CASE("a reconciler whose map fills up reports it, keeps answering, and imports again once config.yaml gives room",
           "[e2e][store]") {
-  // About 2,500 records: several MiB of state, far over a 1 MiB map.
+  // About 7,000 records: a few MiB of state (records of schema 2 are small), over a 1 MiB map.
   auto fakes = FakeSet::start(
       {{"plex", "plex", {"--state-seed", "1", "--watched", "30"}}},
-      {"--catalog", "11", "--movies", "1500", "--shows", "10", "--seasons", "4", "--episodes", "25"});
+      {"--catalog", "11", "--movies", "6000", "--shows", "10", "--seasons", "4", "--episodes", "25"});
   DataFolder folder("mapfull");
   folder.write_servers(fakes.servers());
   folder.write_config("store:\n  map_size: 1M\n");

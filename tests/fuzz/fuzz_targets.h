@@ -31,8 +31,8 @@ const Target* find_target(std::string_view name);
 
 // The message codec: "<type frame>\n<MessagePack body frame>" -> decode_message, debug_text.
 void message_codec(std::string_view input);
-// A stored record: MessagePack bytes (after the layout byte) -> decode_record, compared with
-// the JSON form's reading, and encode_record of what it read compared with the JSON form's bytes.
+// A stored record (layout byte first) -> decode_record; layout 1 compared with the JSON form's
+// reading; whatever it read encoded (layout 2) and decoded again unchanged.
 void record_codec(std::string_view input);
 // Webhooks: "<Content-Type>\n<body>" -> parse_{plex,jellyfin,emby}_webhook.
 void plex_webhook(std::string_view input);

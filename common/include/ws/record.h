@@ -12,7 +12,8 @@
 
 namespace ws {
 
-// What one server last told us (or what we last wrote to it) about this item.
+// What one server last told us (or what we last wrote to it) about this item. Its path and titles
+// are not kept (DESIGN §5): the record's title, season and episode name the item for every server.
 struct ServerMeta {
   std::string item_id;
   std::string series_id;
@@ -21,9 +22,6 @@ struct ServerMeta {
   int64_t played_at = 0;
   int64_t added_at = 0;
   int64_t progress_ms = 0;
-  std::string path;
-  std::string title;
-  std::string episode_title;
   // The server's item is a multi-episode file (S01E01-E02) and this record one part of it: the
   // item's last episode (MediaItem::episode_end), else -1. Its backend key is then
   // `<server>/<item id>/E<record episode>`, so each part maps to its own record (match_keys.h).
@@ -82,8 +80,11 @@ void from_json(const nlohmann::json& j, Progress& progress);
 void to_json(nlohmann::json& j, const Record& record);
 void from_json(const nlohmann::json& j, Record& record);
 
-// Compact binary form for LMDB: MessagePack of the JSON form, prefixed by one byte of record
-// layout version. Throws std::runtime_error on bytes it cannot decode.
+// Compact binary form for LMDB: one byte of record layout, then a positional MessagePack array
+// (layout 2, common/record_msgpack.h). The id is not stored (it is the LMDB key): decode gives 0.
+// decode_record also reads layout 1 (schema version 1's MessagePack of the JSON form, whose
+// server paths and titles it drops) for the store's migration. Throws std::runtime_error on
+// bytes it cannot decode.
 std::string encode_record(const Record& record);
 Record decode_record(std::string_view bytes);
 

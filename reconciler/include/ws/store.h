@@ -1,7 +1,7 @@
 // The LMDB state (DESIGN §5): one environment in `<data>/db/` with the named databases `state`
-// (id -> record), `pointers` (match key -> id), `backend_ids` (server/item id -> id), `meta`
-// (schema version, next id, lastSync values), `outbox` (pending export jobs) and `changes`
-// (updated_at-ordered ids for push mode).
+// (id -> record), `pointers` (match key or `<server>/<item id>` backend key -> id: one index),
+// `meta` (schema version, next id, lastSync values), `outbox` (pending export jobs), `changes`
+// (updated_at-ordered ids for push mode), `unmatched` and `webhook_events`.
 //
 // Ownership: exactly one process opens the store for writing; it holds an exclusive lock on
 // `<db>/writer.lock` for its lifetime, and a second writer is refused with a message naming the
@@ -28,8 +28,10 @@
 
 namespace ws {
 
-// Bumped when the on-disk layout changes; a store with another version is refused at open.
-inline constexpr int kStoreSchemaVersion = 1;
+// Bumped when the on-disk layout changes. A writer migrates a store of version 1 (layout-1
+// records, a separate `backend_ids` database, match keys as text) at open, in one transaction; a
+// reader refuses it, and any other version, with a message naming the folder.
+inline constexpr int kStoreSchemaVersion = 2;
 
 // The largest record id: the next id (largest + 1) is kept as a signed 64-bit number in `meta`,
 // so an id past this would wrap the counter and let new records overwrite old ones.
@@ -54,8 +56,8 @@ struct StoreStats {
   uint64_t movies = 0;
   uint64_t episodes = 0;
   uint64_t watched = 0;
-  uint64_t pointers = 0;
-  uint64_t backend_ids = 0;
+  uint64_t pointers = 0;     // match keys (guid and relative) in `pointers`
+  uint64_t backend_ids = 0;  // `<server>/<item id>` keys in `pointers`
   uint64_t outbox = 0;
   // Match keys a record could not claim because another record owned them (first come keeps
   // a key); counted once per record and key. Many of them mean two items share an external id.
