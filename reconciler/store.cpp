@@ -199,7 +199,9 @@ void Store::for_each_backend_key(const std::string& server,
     const std::string_view k(key.data(), key.size());
     if (k.substr(0, prefix.size()) != prefix) break;
     const auto id = store_ops::parse_pointer_value({value.data(), value.size()});
-    if (id && !visit(store_ops::backend_key_of_disk(k), *id)) break;
+    if (!id) continue;
+    const std::string text = store_ops::backend_key_of_disk(k);
+    if (!visit(text, *id)) break;
   }
 }
 

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <lmdb++.h>
 #include <nlohmann/json.hpp>
 
@@ -154,4 +156,46 @@ TEST_CASE("a store of schema version 1 is migrated at a writer's open, every rec
   auto again = Store::open(reader_options(tmp.db()));
   REQUIRE(again.ok());
   CHECK((*again)->stats().records == 5);
+}
+
+TEST_CASE("backend keys keep their text through the one index, Jellyfin ids packed", "[store]") {
+  TempDir tmp;
+  auto store = open_writer(tmp.db());
+  const std::string hex = "0123456789abcdef0123456789abcdef";
+  const std::string with_nul("a\0b", 3);
+  Record jelly = movie("tt0000001", "my_jelly", hex);
+  Record odd = movie("tt0000002", "my_jelly", with_nul);
+  Record control = movie("tt0000003", "\x01odd", hex);
+  Record part1 = episode("81189", 1, 1);
+  part1.metadata["my_jelly"].item_id = "fedcba9876543210fedcba9876543210";
+  part1.metadata["my_jelly"].episode_end = 2;
+  Record part2 = part1;
+  part2.episode = 2;
+  for (Record* r : {&jelly, &odd, &control, &part1, &part2}) put_one(*store, *r);
+
+  std::vector<std::string> keys;
+  store->for_each_backend_key("my_jelly", [&](std::string_view key, uint64_t) {
+    keys.emplace_back(key);
+    return true;
+  });
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> expected = {"my_jelly/" + hex, "my_jelly/" + with_nul,
+                                       "my_jelly/fedcba9876543210fedcba9876543210/E1",
+                                       "my_jelly/fedcba9876543210fedcba9876543210/E2"};
+  std::sort(expected.begin(), expected.end());
+  CHECK(keys == expected);
+  keys.clear();
+  store->for_each_backend_key("\x01odd", [&](std::string_view key, uint64_t) {
+    keys.emplace_back(key);
+    return true;
+  });
+  CHECK(keys == std::vector<std::string>{"\x01odd/" + hex});
+
+  CHECK(store->find(item_from("my_jelly", hex, MediaType::movie))->id == jelly.id);
+  CHECK(store->find(item_from("my_jelly", with_nul, MediaType::movie))->id == odd.id);
+  CHECK(store->find(item_from("\x01odd", hex, MediaType::movie))->id == control.id);
+  CHECK(store->records_of_item("my_jelly", "fedcba9876543210fedcba9876543210").size() == 2);
+  const StoreStats stats = store->stats();
+  CHECK(stats.backend_ids == 5);
+  CHECK(stats.pointers == 3 + 1 + 1);  // three imdb keys, one relative key per part
 }

@@ -80,6 +80,15 @@ char source_number(std::string_view source) {
   return 0;
 }
 
+bool lower_hex32(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+unsigned nibble(char c) { return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10); }
+
 // Puts `key` -> `value` at the end of `dbi` when it sorts after every key there (LMDB then fills
 // pages instead of splitting them in half), else where it belongs.
 void put_appending(MDB_txn* txn, MDB_dbi dbi, const std::string& key, std::string_view value) {
@@ -142,19 +151,52 @@ std::string match_disk_key(std::string_view key) {
 }
 
 std::string backend_disk_key(std::string_view key) {
-  if (!key.empty() && static_cast<unsigned char>(key[0]) < 0x20) return "\x03" + std::string(key);
-  return std::string(key);
+  std::string out;
+  out.reserve(key.size() + 1);
+  if (!key.empty() && static_cast<unsigned char>(key[0]) < 0x20) out += '\x04';
+  for (size_t start = 0, part = 0;; ++part) {
+    const size_t slash = key.find('/', start);
+    const std::string_view segment = key.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (part > 0 && lower_hex32(segment)) {
+      out.append("\0\1", 2);
+      for (size_t i = 0; i < 32; i += 2) out += static_cast<char>(nibble(segment[i]) << 4 | nibble(segment[i + 1]));
+    } else {
+      for (char c : segment) c == '\0' ? out.append("\0\2", 2) : out.append(1, c);
+    }
+    if (slash == std::string_view::npos) break;
+    out += '/';
+    start = slash + 1;
+  }
+  return out;
 }
 
 bool is_backend_disk_key(std::string_view k) {
-  if (k.empty()) return false;
-  const auto first = static_cast<unsigned char>(k[0]);
-  if (first >= 0x20) return true;
-  return first == 0x03 && k.size() > 1 && static_cast<unsigned char>(k[1]) < 0x20;
+  return !k.empty() && (static_cast<unsigned char>(k[0]) >= 0x20 || k[0] == '\x04');
 }
 
-std::string_view backend_key_of_disk(std::string_view k) {
-  return !k.empty() && static_cast<unsigned char>(k[0]) < 0x20 ? k.substr(1) : k;
+std::string backend_key_of_disk(std::string_view k) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  if (!k.empty() && k[0] == '\x04') k.remove_prefix(1);
+  std::string out;
+  out.reserve(k.size() + 16);
+  for (size_t i = 0; i < k.size(); ++i) {
+    if (k[i] != '\0' || i + 1 >= k.size()) {
+      out += k[i];
+    } else if (k[i + 1] == '\2') {
+      out += '\0';
+      ++i;
+    } else if (k[i + 1] == '\1' && i + 18 <= k.size()) {
+      for (size_t b = i + 2; b < i + 18; ++b) {
+        const auto byte = static_cast<unsigned char>(k[b]);
+        out += kHex[byte >> 4];
+        out += kHex[byte & 0x0f];
+      }
+      i += 17;
+    } else {
+      out += k[i];  // not written so; kept as it is
+    }
+  }
+  return out;
 }
 
 std::string pointer_value(uint64_t id) {

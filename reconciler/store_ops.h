@@ -27,14 +27,17 @@ std::string last_sync_key(const std::string& server, bool import);
 // - match keys (match_keys.h) shortened: `guid_<source>://<value>/<type>` as "\x01", the
 //   source's number, the value and 'm' or 'e'; `rguid_<source>://<rest>` as "\x02", the source's
 //   number and the rest; a key of another source or shape as "\x03" + the key as it is;
-// - backend keys (`<server>/<item id>[/E<n>]`) as they are, or "\x03" + the key when it starts
-//   with a control character (a server name no one uses), so the two kinds never meet.
+// - backend keys (`<server>/<item id>[/E<n>]`) as they are, but for: a '/'-separated part after
+//   the first that is 32 lowercase hex digits (a Jellyfin id) as "\0\1" + its 16 bytes, a NUL
+//   byte as "\0\2", and "\x04" before a key that starts with a control character (a server name
+//   no one uses) — so the two kinds never meet, and the form of `<server>/` or `<server>/<id>/E`
+//   is a prefix of the form of every key that starts with it (prefix scans still work).
 // Each maps to the record id as its shortest big-endian bytes (1 to 8).
 std::string match_disk_key(std::string_view match_key);
 std::string backend_disk_key(std::string_view backend_key);
 // Whether a `pointers` key is a backend key, and that key as backend_keys() gives it.
 bool is_backend_disk_key(std::string_view disk_key);
-std::string_view backend_key_of_disk(std::string_view disk_key);
+std::string backend_key_of_disk(std::string_view disk_key);
 std::string pointer_value(uint64_t id);
 std::optional<uint64_t> parse_pointer_value(std::string_view bytes);
 
