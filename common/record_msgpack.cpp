@@ -1,5 +1,7 @@
 #include "record_msgpack.h"
 
+#include "ws/text.h"
+
 #include <cstdint>
 #include <cstring>
 #include <iterator>
@@ -28,14 +30,6 @@ bool canonical_decimal(std::string_view s, uint64_t& value) {
   return true;
 }
 
-bool lower_hex32(std::string_view s) {
-  if (s.size() != 32) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-unsigned nibble(char c) { return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10); }
 
 // MessagePack in nlohmann's choice of encodings (binary_writer::write_msgpack): the smallest
 // integer form (non-negative signed numbers as unsigned ones), fixstr/str8/16/32, fixmap/map16/32.
@@ -124,10 +118,10 @@ class Writer {
   void compact(std::string_view s) {
     uint64_t number = 0;
     if (canonical_decimal(s, number)) return unsigned_int(number);
-    if (lower_hex32(s)) {
+    if (is_hex32_lower(s)) {
       byte(0xc4);
       byte(16);
-      for (size_t i = 0; i < 32; i += 2) byte(nibble(s[i]) << 4 | nibble(s[i + 1]));
+      append_hex32_bytes(out_, s);
       return;
     }
     str(s);
@@ -328,13 +322,8 @@ class Reader {
     }
     if (t == 0xc4) {
       if (b_.size() - pos_ < 18 || static_cast<uint8_t>(b_[pos_ + 1]) != 16) return false;
-      static constexpr char kHex[] = "0123456789abcdef";
-      out.resize(32);
-      for (size_t i = 0; i < 16; ++i) {
-        const auto b = static_cast<uint8_t>(b_[pos_ + 2 + i]);
-        out[2 * i] = kHex[b >> 4];
-        out[2 * i + 1] = kHex[b & 0x0f];
-      }
+      out.clear();
+      append_bytes_hex32(out, b_.substr(pos_ + 2, 16));
       pos_ += 18;
       return true;
     }

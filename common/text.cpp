@@ -32,4 +32,26 @@ bool equals_nocase(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool is_hex32_lower(std::string_view text) {
+  if (text.size() != 32) return false;
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+void append_hex32_bytes(std::string& out, std::string_view hex32) {
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (size_t i = 0; i + 1 < hex32.size() && i < 32; i += 2)
+    out += static_cast<char>(nibble(hex32[i]) << 4 | nibble(hex32[i + 1]));
+}
+
+void append_bytes_hex32(std::string& out, std::string_view bytes16) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < bytes16.size() && i < 16; ++i) {
+    const auto b = static_cast<unsigned char>(bytes16[i]);
+    out += kHex[b >> 4];
+    out += kHex[b & 0x0f];
+  }
+}
+
 }  // namespace ws

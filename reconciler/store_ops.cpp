@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ws/match_keys.h"
+#include "ws/text.h"
 
 namespace ws::store_ops {
 namespace {
@@ -80,14 +81,6 @@ char source_number(std::string_view source) {
   return 0;
 }
 
-bool lower_hex32(std::string_view s) {
-  if (s.size() != 32) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-unsigned nibble(char c) { return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10); }
 
 // Puts `key` -> `value` at the end of `dbi` when it sorts after every key there (LMDB then fills
 // pages instead of splitting them in half), else where it belongs.
@@ -157,9 +150,9 @@ std::string backend_disk_key(std::string_view key) {
   for (size_t start = 0, part = 0;; ++part) {
     const size_t slash = key.find('/', start);
     const std::string_view segment = key.substr(start, slash == std::string_view::npos ? slash : slash - start);
-    if (part > 0 && lower_hex32(segment)) {
+    if (part > 0 && is_hex32_lower(segment)) {
       out.append("\0\1", 2);
-      for (size_t i = 0; i < 32; i += 2) out += static_cast<char>(nibble(segment[i]) << 4 | nibble(segment[i + 1]));
+      append_hex32_bytes(out, segment);
     } else {
       for (char c : segment) c == '\0' ? out.append("\0\2", 2) : out.append(1, c);
     }
@@ -175,7 +168,6 @@ bool is_backend_disk_key(std::string_view k) {
 }
 
 std::string backend_key_of_disk(std::string_view k) {
-  static constexpr char kHex[] = "0123456789abcdef";
   if (!k.empty() && k[0] == '\x04') k.remove_prefix(1);
   std::string out;
   out.reserve(k.size() + 16);
@@ -186,11 +178,7 @@ std::string backend_key_of_disk(std::string_view k) {
       out += '\0';
       ++i;
     } else if (k[i + 1] == '\1' && i + 18 <= k.size()) {
-      for (size_t b = i + 2; b < i + 18; ++b) {
-        const auto byte = static_cast<unsigned char>(k[b]);
-        out += kHex[byte >> 4];
-        out += kHex[byte & 0x0f];
-      }
+      append_bytes_hex32(out, k.substr(i + 2, 16));
       i += 17;
     } else {
       out += k[i];  // not written so; kept as it is
