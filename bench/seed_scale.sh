@@ -15,7 +15,8 @@
 #
 # Usage: bench/seed_scale.sh [BUILD_DIR] [DIVISOR]
 #   DIVISOR (default 1) divides the movies and shows: 10 gives 200 movies + 10 shows (7,200 items)
-#   to iterate quickly. SECTIONS="floor a mp b c d e" (default all) picks what runs.
+#   to iterate quickly. SECTIONS="floor a mp b c d e" (default all) picks what runs. KEEP_DB=DIR
+#   copies the state folder there after each run (to look into it with mdb_stat / mdb_dump).
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd)
 DIV=${2:-1}
@@ -217,6 +218,7 @@ after_run() {  # the run's figures besides time: records written, bytes fetched,
   written=$(sed -n 's/.*; \([0-9]*\) records written.*/\1/p' "$work/err.log" | awk '{s+=$1} END{print s+0}')
   echo "    $(summarize "$work/out.json"); records written $written; fetched $((($(fake_bytes "${FAKES[@]}") - $1) / 1000000)) MB; data.mdb $(db_size), $(records) records"
   db_breakdown
+  if [[ -n ${KEEP_DB:-} ]]; then rm -rf "$KEEP_DB"; cp -r "$WS_DATA_PATH/db" "$KEEP_DB"; fi
 }
 
 if want a || want b; then
