@@ -209,8 +209,9 @@ class Store : public RecordSource {
   // Whether a webhook event with this id was applied (WriteBatch::webhook_event_put), and not
   // forgotten since.
   bool webhook_event_applied(const std::string& event_id) const;
-  // The backend keys that start with `<server>/` and the record each points to, in key order, in
-  // one read transaction; stop early by returning false. Keys only, no record is decoded. (Server
+  // The backend keys that start with `<server>/` and the record each points to, in the order of
+  // their stored form (store_ops.h; not text order), in one read transaction; stop early by
+  // returning false. `key` is valid during the call only. Keys only, no record is decoded. (Server
   // names may hold a '/': "a" also sees the keys of a server "a/b"; callers that act on a key
   // check it against the record, see backend_key(const Record&, server).)
   void for_each_backend_key(const std::string& server,
