@@ -32,7 +32,9 @@ test-deploy:
 	./deploy/install-deploy-deps.sh
 	./tests/deploy/run.sh
 
-demo: build
+# Only the two programs the demo runs (a third of a full build: no tests).
+demo: configure
+	cmake --build $(BUILD) -j$(JOBS) --target watchstate ws-fakeserver
 	./deploy/demo.sh $(BUILD)
 
 # Fuzzing: clang with libFuzzer, ASan and UBSan, in its own folder. Asserts stay on (-O1, no

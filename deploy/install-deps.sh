@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian (bookworm) package that building and testing watchstate needs, or, given
 # package names, those instead (deploy/install-deploy-deps.sh passes the deploy test's; `make fuzz`
-# asks for clang this way: `make test` never needs it).
+# asks for clang this way: `make test` never needs it). curl and python3: the demo (deploy/demo.sh)
+# and its test read the fake servers' states with them.
 # Idempotent: packages already present are skipped by apt; apt-get update runs only when
 # something is missing. Uses sudo when not root.
 set -euo pipefail
@@ -21,6 +22,7 @@ packages=("$@")
   zlib1g-dev
   time
   curl
+  python3
 )
 
 missing=()

@@ -248,7 +248,7 @@ main() {
   watched=$(json_field watched <"$work/out")
   ((records > 100)) || fail "only $records records after the import"
   snapshot "$work/after"
-  python3 "$here/fakes_agree.py" "$work/before" "$work/after" || fail "the fakes do not agree after import and export"
+  python3 "$repo/tests/tools/fakes_agree.py" "$work/before" "$work/after" || fail "the fakes do not agree after import and export"
 
   console state:import -vvvrm   # the seed's own line: -r (global) puts the log lines on stdout
 
@@ -322,7 +322,7 @@ PY
   # No import or export is run: the webhook alone must carry the play (within the deadline).
   wait_for "the webhook's play on Jellyfin and Emby" 30 played_everywhere
   snapshot "$work/after3"
-  python3 "$here/fakes_agree.py" --min-differing 1 "$work/before3" "$work/after3" ||
+  python3 "$repo/tests/tools/fakes_agree.py" --min-differing 1 "$work/before3" "$work/after3" ||
     fail "after the webhook the fakes do not agree"
 
   log "a fetcher with a CURVE key the reconciler does not know is refused, and logged by its fingerprint"

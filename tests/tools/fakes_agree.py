@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks that the deploy test's fake servers agree after the sync.
+"""Checks that fake servers agree after a sync (the deploy test and the demo, deploy/demo.sh).
 
 Usage: fakes_agree.py [--min-differing N] BEFORE_DIR AFTER_DIR
 Each folder holds SERVER.json files: a fake's GET /__fake/items before and after the sync.
