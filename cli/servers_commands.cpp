@@ -29,6 +29,7 @@ int run_list(const CliContext& ctx) {
                       {"user", s.user},
                       {"import", {{"enabled", s.import_enabled}, {"lastSync", s.import_last_sync}}},
                       {"export", {{"enabled", s.export_enabled}, {"lastSync", s.export_last_sync}}},
+                      {"dry_run", s.dry_run},
                       {"ignore", s.ignored_libraries}});
     }
     print_json(*ctx.out, list);
@@ -42,7 +43,8 @@ int run_list(const CliContext& ctx) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : file->servers) {
     rows.push_back({s.name, std::string(to_string(s.type)), redact_url(s.url), s.uuid.empty() ? "-" : s.uuid,
-                    s.user.empty() ? "-" : s.user, yes_no(s.import_enabled), yes_no(s.export_enabled)});
+                    s.user.empty() ? "-" : s.user, yes_no(s.import_enabled),
+                    s.export_enabled && s.dry_run ? "no (DRY_RUN)" : yes_no(s.export_enabled)});
   }
   print_table(*ctx.out, {"NAME", "TYPE", "URL", "UUID", "USER", "IMPORT", "EXPORT"}, rows);
   return kExitOk;

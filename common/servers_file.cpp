@@ -1,6 +1,7 @@
 // servers.yaml in the seed's shape (DESIGN §6). An early-preview WatchState file loads unchanged:
 // `options.user`, `import/export.lastSync: null`, the per-server `webhook:` block and the seed's
 // other options are accepted; keys nobody knows are warnings, never failures.
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -19,12 +20,14 @@ using yaml::Where;
 // Seed options (config/servers.spec.php and the early previews) that load fine but that this
 // program has no use for. Lowercase; matched case-insensitively.
 const std::set<std::string> kIgnoredSeedOptions = {
-    "admin_token",          "dump_payload",       "debug_trace",        "import_metadata_only",
-    "dry_run",              "max_episode_range",  "is_limited_token",   "plex_user_pin",
-    "plex_external_user",   "plex_guest_user",    "admin_plex_user_pin", "plex_user_uuid",
-    "alt_name",             "alt_id",             "plex_user_name",     "disable_mark_unplayed",
-    "use_old_progress_endpoint", "export_ignore", "library_segment_size", "ignore_libraries",
+    "admin_token",         "dump_payload",     "debug_trace",       "max_episode_range",
+    "is_limited_token",    "plex_user_pin",    "plex_external_user", "plex_guest_user",
+    "admin_plex_user_pin", "plex_user_uuid",   "alt_name",          "alt_id",
+    "plex_user_name",      "use_old_progress_endpoint", "export_ignore", "library_segment_size",
+    "ignore_libraries",
 };
+// The seed's DRY_RUN and DISABLE_MARK_UNPLAYED are read (ServerConfig::dry_run, mark_unplayed); its
+// IMPORT_METADATA_ONLY has no equivalent here and is a warning when true.
 const std::set<std::string> kIgnoredSeedClientOptions = {"http_version"};
 const std::set<std::string> kIgnoredSeedWebhookKeys = {"ips", "uuid", "match"};
 
@@ -156,8 +159,37 @@ Result<Ok> read_options(const YAML::Node& node, const Where& at, ServerConfig& s
       auto v = yaml::read_bool(kv.second, here);
       if (!v) return v.error();
       if (*v) server.verify_tls = **v;
-    } else if (key == "page_size" || key == "LIBRARY_SEGMENT") {
-      if (auto ok = read_int_into(kv.second, here, 10, 10000, server.page_size); !ok) return ok;
+    } else if (key == "page_size") {
+      if (auto ok = read_int_into(kv.second, here, kPageSizeMin, kPageSizeMax, server.page_size); !ok) return ok;
+    } else if (key == "LIBRARY_SEGMENT") {
+      // WatchState allows larger segments; a server answers at most what it wants per page anyway.
+      auto v = yaml::read_int(kv.second, here, kPageSizeMin, INT64_MAX);
+      if (!v) return v.error();
+      if (*v) {
+        server.page_size = static_cast<int>(std::min<int64_t>(**v, kPageSizeMax));
+        if (**v > kPageSizeMax) {
+          warnings.push_back({here.prefix() + std::to_string(**v) + " is above the largest page here (" +
+                              std::to_string(kPageSizeMax) + "): " + server.name + " is read " +
+                              std::to_string(kPageSizeMax) + " items a page"});
+        }
+      }
+    } else if (ascii_lower(key) == "dry_run" || ascii_lower(key) == "disable_mark_unplayed") {
+      auto v = yaml::read_bool(kv.second, here);
+      if (!v) return v.error();
+      if (!*v) continue;
+      if (ascii_lower(key) == "dry_run") {
+        server.dry_run = **v;
+      } else {
+        server.mark_unplayed = !**v;
+      }
+    } else if (ascii_lower(key) == "import_metadata_only") {
+      auto v = yaml::read_bool(kv.second, here);
+      if (!v) return v.error();
+      if (v->value_or(false)) {
+        warnings.push_back({here.prefix() + "true has no effect on " + server.name +
+                            " here: its watch state is imported like any other's; set import.enabled: false to "
+                            "ignore it"});
+      }
     } else if (key == "client") {
       if (auto ok = read_client_block(kv.second, here, server, warnings); !ok) return ok;
     } else if (!kIgnoredSeedOptions.count(ascii_lower(key))) {

@@ -143,6 +143,74 @@ TEST_CASE("unknown servers.yaml keys are warnings naming file, line and key", "[
   CHECK(file->warnings[1].message == "s.yaml:7: a.options.shiny: unknown key, ignored");
 }
 
+TEST_CASE("a WatchState LIBRARY_SEGMENT above our largest page is read as the largest, with a warning",
+          "[config][servers]") {
+  auto file = parse_servers("a:\n  type: plex\n  url: http://x\n  token: t\n  options:\n    LIBRARY_SEGMENT: 50000\n",
+                            "s.yaml");
+  REQUIRE(file.ok());
+  CHECK(file->servers[0].page_size == kPageSizeMax);
+  REQUIRE(file->warnings.size() == 1);
+  CHECK(file->warnings[0].message ==
+        "s.yaml:6: a.options.LIBRARY_SEGMENT: 50000 is above the largest page here (10000): a is read 10000 items a page");
+  SECTION("within the range it is the page size, silently") {
+    auto ok = parse_servers("a:\n  type: plex\n  url: http://x\n  token: t\n  options:\n    LIBRARY_SEGMENT: 1000\n", "s.yaml");
+    REQUIRE(ok.ok());
+    CHECK(ok->servers[0].page_size == 1000);
+    CHECK(ok->warnings.empty());
+  }
+  SECTION("below the smallest page it is still an error, and page_size keeps its range") {
+    for (const char* option : {"LIBRARY_SEGMENT: 5", "page_size: 50000"}) {
+      auto bad = parse_servers(std::string("a:\n  type: plex\n  url: http://x\n  options:\n    ") + option + "\n", "s.yaml");
+      REQUIRE_FALSE(bad.ok());
+      CHECK_THAT(bad.error().message, Catch::Contains("is out of range 10.."));
+    }
+  }
+}
+
+TEST_CASE("WatchState's DRY_RUN and DISABLE_MARK_UNPLAYED are read; IMPORT_METADATA_ONLY warns when on",
+          "[config][servers]") {
+  const std::string head = "home_plex:\n  type: plex\n  url: http://x\n  token: t\n  options:\n";
+  SECTION("DRY_RUN: true keeps export.enabled but makes nothing writable") {
+    auto file = parse_servers(head + "    DRY_RUN: true\n", "s.yaml");
+    REQUIRE(file.ok());
+    CHECK(file->warnings.empty());
+    CHECK(file->servers[0].dry_run);
+    CHECK(file->servers[0].export_enabled);
+    CHECK_FALSE(file->servers[0].writable());
+  }
+  SECTION("DISABLE_MARK_UNPLAYED: yes keeps the server writable, without unmarks") {
+    auto file = parse_servers(head + "    DISABLE_MARK_UNPLAYED: yes\n", "s.yaml");
+    REQUIRE(file.ok());
+    CHECK(file->warnings.empty());
+    CHECK_FALSE(file->servers[0].mark_unplayed);
+    CHECK(file->servers[0].writable());
+  }
+  SECTION("switched off, the three are silent and change nothing") {
+    auto file = parse_servers(head + "    DRY_RUN: false\n    IMPORT_METADATA_ONLY: false\n    DISABLE_MARK_UNPLAYED: false\n",
+                              "s.yaml");
+    REQUIRE(file.ok());
+    CHECK(file->warnings.empty());
+    CHECK(file->servers[0].writable());
+    CHECK(file->servers[0].mark_unplayed);
+  }
+  SECTION("IMPORT_METADATA_ONLY switched on warns, naming the server, the option and what to use") {
+    auto file = parse_servers(head + "    IMPORT_METADATA_ONLY: true\n", "s.yaml");
+    REQUIRE(file.ok());
+    REQUIRE(file->warnings.size() == 1);
+    CHECK_THAT(file->warnings[0].message,
+               Catch::StartsWith("s.yaml:6: home_plex.options.IMPORT_METADATA_ONLY: true has no effect on home_plex here:") &&
+                   Catch::Contains("import.enabled: false"));
+  }
+  SECTION("a value that is not a boolean is an error naming it") {
+    for (const char* option : {"DRY_RUN", "DISABLE_MARK_UNPLAYED", "IMPORT_METADATA_ONLY"}) {
+      auto file = parse_servers(head + "    " + option + ": maybe\n", "s.yaml");
+      REQUIRE_FALSE(file.ok());
+      CHECK(file.error().message ==
+            std::string("s.yaml:6: home_plex.options.") + option + ": 'maybe' is not a boolean (true or false)");
+    }
+  }
+}
+
 TEST_CASE("servers.yaml errors never contain a token", "[config][servers][secrets]") {
   SECTION("a token written as a map") {
     auto file = parse_servers("a:\n  type: plex\n  url: http://x\n  token: {secret-value: 1}\n", "s.yaml");

@@ -42,9 +42,11 @@ void ExportDispatcher::add_error(const std::string& server, const std::string& e
   summary_.add_error(server, error);
 }
 
-ExportPlanOptions ExportDispatcher::plan_options(const std::string& server, bool full) const {
+ExportPlanOptions ExportDispatcher::plan_options(const ServerConfig& server_config, bool full) const {
+  const std::string& server = server_config.name;
   const auto& config = options_.config;
   ExportPlanOptions o;
+  o.unplay = server_config.mark_unplayed;
   // lastSync is the previous export's start, in whole seconds, and the store lists records changed
   // strictly after `since`: a record changed later in that same second (by an import or a webhook
   // that followed the plan) would never be planned. Look at that second again: a record whose
@@ -110,13 +112,14 @@ void ExportDispatcher::dispatch(ExportPlan plan, const DispatchMode& mode) {
   send(server, std::move(plan.actions));
 }
 
-void ExportDispatcher::push(const std::string& server, const std::vector<uint64_t>& record_ids,
+void ExportDispatcher::push(const ServerConfig& server_config, const std::vector<uint64_t>& record_ids,
                             const DispatchMode& mode) {
+  const std::string& server = server_config.name;
   std::vector<Record> records;
   for (uint64_t id : record_ids)
     if (auto r = store_.get(id)) records.push_back(std::move(*r));
   // A push looks only at these records, as push mode does.
-  auto o = plan_options(server, false);
+  auto o = plan_options(server_config, false);
   auto plan = plan_records(store_, server, records, o);
   if (plan.guard.tripped && !mode.force && !mode.dry_run) {
     // Refused, but not forgotten: the push waits in the outbox until `state:export --force`.

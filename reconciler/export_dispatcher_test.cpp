@@ -34,6 +34,13 @@ MediaItem film(const std::string& server, int i, bool watched, int64_t played_at
   return item;
 }
 
+// A servers.yaml entry with nothing but its name (every switch at its default).
+ServerConfig named(const std::string& name) {
+  ServerConfig s;
+  s.name = name;
+  return s;
+}
+
 struct Fixture {
   testutil::TempDir dir;
   std::unique_ptr<Store> store = testutil::open_writer(dir.db());
@@ -58,7 +65,7 @@ struct Fixture {
   }
 
   ExportPlan plan(const std::string& server, bool full = false) {
-    return plan_export(*store, server, dispatcher->plan_options(server, full));
+    return plan_export(*store, server, dispatcher->plan_options(named(server), full));
   }
 
   // The broker's `done` event for a job of `actions`, answered with one entry per action.
@@ -131,7 +138,7 @@ TEST_CASE("a write the server ignored is retried max_ignored times, then reporte
     f.clock += 100;
     // Push mode after the first: the ignored write moved updated_at, so the record is planned again.
     auto plan = attempt == 1 ? f.plan("jelly", true) : plan_export(*f.store, "jelly", [&] {
-      auto o = f.dispatcher->plan_options("jelly", false);
+      auto o = f.dispatcher->plan_options(named("jelly"), false);
       o.since = f.clock - 150;
       return o;
     }());
@@ -209,9 +216,9 @@ TEST_CASE("an unplay left for a re-watch keeps the server's play, and written un
   CHECK(f.meta_of("jelly", "jelly-1").played_at == 8000);
   CHECK_FALSE(f.meta_of("jelly", "jelly-2").watched);
   CHECK(f.store->unmarks_written("jelly", 0) == 1);  // the written one only
-  CHECK(f.dispatcher->plan_options("jelly", false).unmarks_in_window == 1);
+  CHECK(f.dispatcher->plan_options(named("jelly"), false).unmarks_in_window == 1);
   f.clock += 86'400 + 1;
-  CHECK(f.dispatcher->plan_options("jelly", false).unmarks_in_window == 0);
+  CHECK(f.dispatcher->plan_options(named("jelly"), false).unmarks_in_window == 0);
 }
 
 TEST_CASE("a push the guard refuses waits in the outbox, marked refused, until --force", "[export][dispatcher][guard]") {
@@ -227,7 +234,7 @@ TEST_CASE("a push the guard refuses waits in the outbox, marked refused, until -
   std::vector<uint64_t> ids;
   f.store->for_each([&](const Record& r) { return ids.push_back(r.id), true; });
 
-  f.dispatcher->push("jelly", ids, {});
+  f.dispatcher->push(named("jelly"), ids, {});
   CHECK(f.broker->queued() == 0);
   CHECK_THAT(f.summary.servers["jelly"].refused, Catch::Contains("6 of 6"));
   const auto outbox = f.store->outbox();
@@ -256,4 +263,20 @@ TEST_CASE("a push the guard refuses waits in the outbox, marked refused, until -
     CHECK(f.broker->queued() == 1);
     for (const auto& [key, value] : f.store->outbox()) CHECK_FALSE(json::parse(value).value("refused", false));
   }
+}
+
+TEST_CASE("a push to a server that takes no unmarks (DISABLE_MARK_UNPLAYED) sends none", "[export][dispatcher]") {
+  Fixture f;
+  REQUIRE(apply_items(*f.store, {film("plex", 1, true, 2000), film("jelly", 1, true, 2000)}, import_at(5000)).ok());
+  REQUIRE(apply_items(*f.store, {film("plex", 1, false)}, import_at(7000, 5000)).ok());  // unmarked on plex
+  std::vector<uint64_t> ids;
+  f.store->for_each([&](const Record& r) { return ids.push_back(r.id), true; });
+  ServerConfig jelly = named("jelly");
+  jelly.mark_unplayed = false;
+  CHECK_FALSE(f.dispatcher->plan_options(jelly, false).unplay);
+  f.dispatcher->push(jelly, ids, {});
+  CHECK(f.broker->queued() == 0);
+  CHECK(f.store->outbox().empty());
+  f.dispatcher->push(named("jelly"), ids, {});  // the same push to a server that takes unmarks
+  CHECK(f.broker->queued() == 1);
 }

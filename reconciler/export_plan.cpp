@@ -114,9 +114,9 @@ PlannedExport make_action(const Record& r, const std::string& server, const Serv
 bool unmark_is_newer(const Record& r, const ServerMeta& m) { return !r.watched && m.played_at <= r.updated; }
 
 // The state action one record asks of the server, if any.
-std::optional<PlannedExportKind> state_action(const Record& r, const ServerMeta& m) {
+std::optional<PlannedExportKind> state_action(const Record& r, const ServerMeta& m, const ExportPlanOptions& o) {
   if (r.watched && !m.watched) return PlannedExportKind::play;
-  if (m.watched && unmark_is_newer(r, m)) return PlannedExportKind::unplay;
+  if (m.watched && unmark_is_newer(r, m) && o.unplay) return PlannedExportKind::unplay;
   return std::nullopt;
 }
 
@@ -129,7 +129,7 @@ std::vector<PlannedExport> plan_one(const Record& r, const std::string& server, 
   if (it == r.metadata.end() || it->second.item_id.empty()) return actions;  // the server lacks it
   const ServerMeta& m = it->second;
 
-  const auto kind = state_action(r, m);
+  const auto kind = state_action(r, m, o);
   if (kind && m.writes_given_up(o.max_ignored) && !o.retry_given_up) {
     given_up = true;
   } else if (kind == PlannedExportKind::play) {
@@ -198,7 +198,7 @@ FilePlan plan_file(const std::vector<Record>& records, const std::string& server
   }
   std::optional<PlannedExportKind> kind;
   if (all_played && !m.watched) kind = PlannedExportKind::play;
-  if (all_unplayed && m.watched && unmarks_newer) kind = PlannedExportKind::unplay;
+  if (all_unplayed && m.watched && unmarks_newer && o.unplay) kind = PlannedExportKind::unplay;
   if (!kind) return plan;
   if (m.writes_given_up(o.max_ignored) && !o.retry_given_up) {
     plan.given_up = true;

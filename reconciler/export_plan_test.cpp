@@ -51,6 +51,20 @@ struct FileFixture {
   ExportPlan plan(const std::string& server) { return plan_export(*store, server, options); }
 };
 
+// A movie unmarked in the state at 7000 that plex still has played (since 3000).
+Record unmarked_movie_played_on_plex() {
+  Record r;
+  r.id = 4;
+  r.type = MediaType::movie;
+  r.watched = false;
+  r.updated = 7000;
+  r.unmarked_at = 7000;
+  r.metadata["plex"].item_id = "12";
+  r.metadata["plex"].watched = true;
+  r.metadata["plex"].played_at = 3000;
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("one episode of a multi-episode file played elsewhere leaves the file alone and reports it mixed",
@@ -108,15 +122,7 @@ TEST_CASE("a multi-episode file is unplayed only when every episode was unmarked
 }
 
 TEST_CASE("an unplay carries the unmark's date for rule 9", "[export]") {
-  Record r;
-  r.id = 4;
-  r.type = MediaType::movie;
-  r.watched = false;
-  r.updated = 7000;
-  r.unmarked_at = 7000;
-  r.metadata["plex"].item_id = "12";
-  r.metadata["plex"].watched = true;
-  r.metadata["plex"].played_at = 3000;
+  Record r = unmarked_movie_played_on_plex();
   ExportPlanOptions o;
   auto actions = plan_record(r, "plex", o);
   REQUIRE(actions.size() == 1);
@@ -125,6 +131,33 @@ TEST_CASE("an unplay carries the unmark's date for rule 9", "[export]") {
   // Played there after the unmark: news for the next import, not planned away.
   r.metadata["plex"].played_at = 7500;
   CHECK(plan_record(r, "plex", o).empty());
+}
+
+TEST_CASE("a server that takes no unmarks (DISABLE_MARK_UNPLAYED) gets plays and positions, never an unplay",
+          "[export]") {
+  Record r = unmarked_movie_played_on_plex();
+  ExportPlanOptions o;
+  REQUIRE(plan_record(r, "plex", o).size() == 1);  // an unplay, as the test above shows
+  o.unplay = false;
+  CHECK(plan_record(r, "plex", o).empty());
+  SECTION("a play is still planned") {
+    r.watched = true;
+    r.metadata["plex"].watched = false;
+    auto actions = plan_record(r, "plex", o);
+    REQUIRE(actions.size() == 1);
+    CHECK(actions[0].kind == PlannedExportKind::play);
+  }
+  SECTION("a multi-episode file whose episodes were all unmarked is left played") {
+    FileFixture f;
+    REQUIRE(apply_items(*f.store, {split_episode(1, true, 3000), split_episode(2, true, 3000)}, import_at(4000, 2000)).ok());
+    REQUIRE(apply_items(*f.store, {joined_file(true, 3000)}, import_at(4000, 2000)).ok());
+    REQUIRE(apply_items(*f.store, {split_episode(1, false), split_episode(2, false)}, import_at(6000, 4000)).ok());
+    REQUIRE(f.plan("jf").unplays == 1);
+    f.options.unplay = false;
+    auto plan = f.plan("jf");
+    CHECK(plan.actions.empty());
+    CHECK(plan.unplays == 0);
+  }
 }
 
 TEST_CASE("a write the server ignored max_ignored times is no longer planned, until it changes or -f",

@@ -27,6 +27,33 @@ using ws::testutil::RunningReconciler;
 
 const char* kOnePlex = "plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  token: 't'\n";
 
+// `movies` movies played on plex and not on jelly, both servers exported before (push mode, no
+// import first): an export marks them played on jelly.
+void seed_played_on_plex_only(RunningReconciler& r, int movies) {
+  auto store = ws::testutil::open_writer(r.options.paths.db_dir());
+  std::vector<ws::MediaItem> plex, jelly;
+  for (int i = 1; i <= movies; ++i) {
+    auto p = ws::testutil::item_from("plex", "p" + std::to_string(i), ws::MediaType::movie);
+    p.guids["imdb"] = "tt000000" + std::to_string(i);
+    p.title = "Film " + std::to_string(i);
+    p.watched = true;
+    p.played_at = 2000;
+    plex.push_back(p);
+    auto j = ws::testutil::item_from("jelly", "j" + std::to_string(i), ws::MediaType::movie);
+    j.guids = p.guids;
+    j.title = p.title;
+    jelly.push_back(j);
+  }
+  ws::ApplyOptions o;
+  o.now = 5000;
+  REQUIRE(ws::apply_items(*store, plex, o).ok());
+  REQUIRE(ws::apply_items(*store, jelly, o).ok());
+  auto batch = store->begin_write();
+  batch.set_last_sync("plex", ws::SyncDirection::export_, 1);
+  batch.set_last_sync("jelly", ws::SyncDirection::export_, 1);
+  REQUIRE(batch.commit().ok());
+}
+
 }  // namespace
 
 TEST_CASE("a scheduled import is skipped while one is queued or running, so runs never pile up",
@@ -125,32 +152,7 @@ TEST_CASE("export actions a job.done leaves out go out again in the same run, a 
   RunningReconciler r("plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  token: 't'\n"
                       "jelly:\n  type: jellyfin\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n");
   r.options.config.job_max_attempts = 3;
-  {
-    // Three movies played on plex and not on jelly; both servers exported before (push mode, no
-    // import first).
-    auto store = ws::testutil::open_writer(r.options.paths.db_dir());
-    std::vector<ws::MediaItem> plex, jelly;
-    for (int i = 1; i <= 3; ++i) {
-      auto p = ws::testutil::item_from("plex", "p" + std::to_string(i), ws::MediaType::movie);
-      p.guids["imdb"] = "tt000000" + std::to_string(i);
-      p.title = "Film " + std::to_string(i);
-      p.watched = true;
-      p.played_at = 2000;
-      plex.push_back(p);
-      auto j = ws::testutil::item_from("jelly", "j" + std::to_string(i), ws::MediaType::movie);
-      j.guids = p.guids;
-      j.title = p.title;
-      jelly.push_back(j);
-    }
-    ws::ApplyOptions o;
-    o.now = 5000;
-    REQUIRE(ws::apply_items(*store, plex, o).ok());
-    REQUIRE(ws::apply_items(*store, jelly, o).ok());
-    auto batch = store->begin_write();
-    batch.set_last_sync("plex", ws::SyncDirection::export_, 1);
-    batch.set_last_sync("jelly", ws::SyncDirection::export_, 1);
-    REQUIRE(batch.commit().ok());
-  }
+  seed_played_on_plex_only(r, 3);
   r.clock = 6000;
   r.start();
   Peer exporter = r.worker();
@@ -197,4 +199,34 @@ TEST_CASE("export actions a job.done leaves out go out again in the same run, a 
   CHECK_THAT(jelly.at("errors").dump(), Catch::Contains("neither done nor failed 3 times"));
   CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
   CHECK(r.status(cli).at("outbox") == 0);
+}
+
+TEST_CASE("a server with options.DRY_RUN is never written: an export leaves it out, and naming it says why",
+          "[reconciler][export]") {
+  RunningReconciler r("plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  token: 't'\n"
+                      "jelly:\n  type: jellyfin\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n"
+                      "  options:\n    DRY_RUN: true\n");
+  seed_played_on_plex_only(r, 1);  // without DRY_RUN, the export would mark it played on jelly
+  r.clock = 6000;
+  r.start();
+  Peer exporter = r.worker();
+  exporter.send("worker.ready", {{"worker", "test-exporter"}, {"serves", "export"}});
+  Peer cli = r.control();
+
+  cli.send("ctl.request", {{"id", "export-all"}, {"command", "export"}});
+  auto reply = cli.next([](const Message& m) { return m.type == "ctl.reply"; }, 10s);
+  REQUIRE(reply);
+  INFO(reply->body.dump());
+  CHECK(reply->body.at("ok") == true);
+  CHECK_FALSE(reply->body.at("summary").at("servers").contains("jelly"));
+  // Jobs go out before the run's reply: none is waiting.
+  CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
+
+  cli.send("ctl.request", {{"id", "export-jelly"}, {"command", "export"}, {"servers", {"jelly"}}});
+  auto named = cli.next([](const Message& m) { return m.type == "ctl.reply"; }, 10s);
+  REQUIRE(named);
+  INFO(named->body.dump());
+  CHECK_THAT(named->body.at("summary").at("servers").at("jelly").at("errors").dump(),
+             Catch::Contains("options.DRY_RUN is on"));
+  CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
 }

@@ -70,8 +70,11 @@ void RequestRun::start() {
         add_error(s.name, s.name + ": import is disabled in servers.yaml (import.enabled)");
       }
     } else if (request_.command == "export") {
-      if (!s.export_enabled) {
-        if (named) add_error(s.name, s.name + ": export is disabled in servers.yaml (export.enabled)");
+      if (!s.writable()) {
+        if (named) {
+          add_error(s.name, s.name + (s.export_enabled ? ": options.DRY_RUN is on in servers.yaml: nothing is written to it"
+                                                       : ": export is disabled in servers.yaml (export.enabled)"));
+        }
         continue;
       }
       export_servers_.push_back(s.name);
@@ -348,7 +351,12 @@ void RequestRun::export_server(const std::string& server, const RecordSource& so
     add_error(server, server + ": export skipped because pulling its library failed");
     return;
   }
-  auto options = dispatcher_.plan_options(server, request_.full);
+  const ServerConfig* config = servers_.find(server);
+  if (!config) {
+    add_error(server, server + ": no longer in servers.yaml");
+    return;
+  }
+  auto options = dispatcher_.plan_options(*config, request_.full);
   DispatchMode mode;
   mode.dry_run = request_.dry_run;
   mode.force = request_.force;

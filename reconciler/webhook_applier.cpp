@@ -362,7 +362,7 @@ void WebhookApplier::answer_dry_runs(std::vector<Pending>& dry) {
     nlohmann::json push = nlohmann::json::array();
     if (!d.changed.empty())
       for (const auto& s : servers_.servers)
-        if (s.name != p.message.server && s.export_enabled && s.webhook_push) push.push_back(s.name);
+        if (s.name != p.message.server && s.writable() && s.webhook_push) push.push_back(s.name);
     decision["push"] = std::move(push);
     ack(p, true, false, "", &decision);
   }
@@ -370,7 +370,7 @@ void WebhookApplier::answer_dry_runs(std::vector<Pending>& dry) {
 
 void WebhookApplier::queue_pushes(const std::string& from_server, uint64_t record_id) {
   for (const auto& s : servers_.servers) {
-    if (s.name == from_server || !s.export_enabled || !s.webhook_push) continue;
+    if (s.name == from_server || !s.writable() || !s.webhook_push) continue;
     to_push_[s.name].insert(record_id);
   }
 }
@@ -381,8 +381,10 @@ void WebhookApplier::send_pushes() {
     if (ids.empty() || dispatcher_->busy(server)) continue;  // one push in flight per server
     std::vector<uint64_t> list(ids.begin(), ids.end());
     ids.clear();
+    const ServerConfig* config = servers_.find(server);
+    if (!config) continue;  // gone from servers.yaml since the change was queued
     spdlog::debug("events: pushing {} changed record(s) to {}", list.size(), server);
-    dispatcher_->push(server, list, DispatchMode{});
+    dispatcher_->push(*config, list, DispatchMode{});
   }
 }
 

@@ -131,6 +131,22 @@ TEST_CASE("a completed play is acked after its commit, pushed to the other serve
   CHECK(rec->updated == kNow - 100);  // the event's time, not the arrival's
 }
 
+TEST_CASE("a webhook's change is not pushed to a server with options.DRY_RUN", "[webhook_applier][reconciler]") {
+  // `quiet` with webhook.push on: only its DRY_RUN keeps the push away.
+  RunningReconciler r(
+      "plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  token: 't'\n"
+      "jf:\n  type: jellyfin\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n"
+      "quiet:\n  type: emby\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n  options:\n    DRY_RUN: true\n");
+  r.clock = kNow;
+  seed_movie(r);
+  r.start();
+  Peer ingest = r.events();
+  ingest.send("event.webhook", webhook_body("plex", event("p1", WebhookKind::completed_play, true, "00000000000000d1"), 1, true));
+  auto ack = ack_for(ingest, 1);
+  REQUIRE(ack);
+  CHECK(ack->body.at("decision").at("push") == json::array({"jf"}));
+}
+
 TEST_CASE("play, pause and stop events never change the watched flag", "[webhook_applier][reconciler]") {
   RunningReconciler r(kServers);
   r.clock = kNow;

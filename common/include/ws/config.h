@@ -40,11 +40,23 @@ struct ServerConfig {
   int connect_timeout_s = 10;                  // options.connect_timeout
   bool verify_tls = true;                      // options.client.verify_host / verify_tls
   int page_size = 0;                           // options.page_size; 0 = config.yaml default
+  // options.DRY_RUN (WatchState's "never change this server"): nothing is written to it, neither
+  // by state:export nor by a webhook's push; its imports and webhooks are read as usual.
+  bool dry_run = false;
+  // options.DISABLE_MARK_UNPLAYED (WatchState's): plays are written to this server, unmarks never.
+  bool mark_unplayed = true;
   // The seed's per-server `webhook:` block (early preview): kept so old files load unchanged.
   std::string webhook_token;  // webhook.token: the seed's per-server key; secret
   bool webhook_import = true;  // webhook.import: accept this server's webhooks
   bool webhook_push = true;    // webhook.push: push webhook-driven changes to this server
+
+  // Whether anything may be written to this server: export.enabled and not options.DRY_RUN.
+  bool writable() const { return export_enabled && !dry_run; }
 };
+
+// Items per page asked of a server (config.yaml `page_size`, servers.yaml `options.page_size`).
+inline constexpr int kPageSizeMin = 10;
+inline constexpr int kPageSizeMax = 10000;
 
 struct WebhookConfig {
   std::string apikey;                  // secret

@@ -57,8 +57,9 @@ class ExportDispatcher {
 
   // The plan options for `server` from the configuration and the store: push mode from its export
   // lastSync (full mode when `full` or never exported), given-up writes retried when `full`, the
-  // unmarks already written within the guard's window.
-  ExportPlanOptions plan_options(const std::string& server, bool full) const;
+  // unmarks already written within the guard's window, no unplays when its servers.yaml entry
+  // says so (options.DISABLE_MARK_UNPLAYED).
+  ExportPlanOptions plan_options(const ServerConfig& server, bool full) const;
 
   // Sends `plan` for its server. The guard decides first (mode.force lets a tripped plan through,
   // noted in the summary); a refused plan sends nothing (summary `refused`). A dry run lists the
@@ -68,7 +69,7 @@ class ExportDispatcher {
 
   // The push path: plans `record_ids` for `server` (plan_records) and sends the plan at once, as
   // dispatch() does, except that a plan the guard refuses goes into the outbox marked refused.
-  void push(const std::string& server, const std::vector<uint64_t>& record_ids, const DispatchMode& mode);
+  void push(const ServerConfig& server, const std::vector<uint64_t>& record_ids, const DispatchMode& mode);
 
   // Sends actions already in the outbox (a restart's leftovers); refused ones stay unless
   // `force`.

@@ -68,6 +68,9 @@ struct ExportPlanOptions {
   bool retry_given_up = false;
   GuardPolicy guard;
   uint64_t unmarks_in_window = 0;  // unmarks written to the server within guard.window_s already
+  // false: no unplay is planned for the server (its options.DISABLE_MARK_UNPLAYED); plays and
+  // positions are.
+  bool unplay = true;
 };
 
 // A multi-episode file whose episodes disagree in the state (rule 6): left as it is on the server.
