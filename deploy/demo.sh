@@ -155,7 +155,7 @@ reached() {
   snapshot "$data/now"
   python3 "$tools/fakes_changes.py" reached "$label" "$data/synced" "$data/now"
 }
-started=$SECONDS
+started_us=${EPOCHREALTIME/./}
 deadline=$((SECONDS + 30))
 until reached; do
   if ((SECONDS >= deadline)); then
@@ -166,7 +166,7 @@ until reached; do
   fi
   sleep 0.1
 done
-echo "demo: it did, within $((SECONDS - started)) s. What changed where, since the export:"
+echo "demo: it did, $(((${EPOCHREALTIME/./} - started_us) / 1000)) ms after the webhook was accepted. What changed where, since the export:"
 echo
 snapshot "$data/after"
 python3 "$tools/fakes_changes.py" table "$data/synced" "$data/after"
