@@ -3,6 +3,8 @@
 // position (rule 5), which depends on the state decided first.
 #include "ws/mapper.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "mapper_internal.h"
@@ -33,54 +35,76 @@ namespace {
 
 using mapper_detail::Report;
 
-// Rules 1-4: decides the watched flag. Returns true when the state changed; `why` says what
-// was decided, for the reason sentence.
-bool apply_state(Record& rec, const ServerMeta* before, const MediaItem& in, const MapContext& ctx,
+// Whether the event (date, server) comes after (current date, current server): the newer date,
+// and between equal dates the server whose name sorts first, so that the winner does not depend
+// on which report was applied first.
+bool newer(int64_t date, const std::string& server, int64_t current, const std::string& current_server) {
+  if (date != current) return date > current;
+  return current_server.empty() || server < current_server;
+}
+
+// Rules 1-4: decides the watched flag, its date and server (watched, updated, via,
+// unmarked_at); `why` says what was decided, for the reason sentence.
+//
+// The state is a join of events, so that an import's end state does not depend on the order in
+// which its servers' batches are applied (reconciler/import_order_test.cpp):
+// - the unmarks (rule 2, and mark-unplayed webhooks) are kept as their newest date, unmarked_at;
+// - the plays that count are kept as their newest date: updated and via while played (between
+//   equal dates the server whose name sorts first);
+// - played iff the newest play that counts is newer than the newest unmark (a tie is an unmark).
+// A play counts when it is dated after the newest unmark and not stale (rule 4), or, on a record
+// never unmarked, whatever its date (rule 1: an added date is not an event); an import's play of
+// unknown date counts only on a record never unmarked, and as the oldest of plays (date 0).
+// A record never played and never unmarked is dated by the earliest added date reported.
+void apply_state(Record& rec, const ServerMeta* before, const MediaItem& in, const MapContext& ctx,
                  const Report& report, std::string& why) {
   using mapper_detail::format_time;
-  const bool never_played = !rec.watched && rec.unmarked_at == 0;
+  const bool was_watched = rec.watched;
 
   if (report.played) {
     if (ctx.kind == EventKind::tainted) {
       why = "play event reports it played; events never change the watched flag";
-      return false;
+      return;
     }
-    if (rec.watched) {
-      // Played over played: the state's date stays, so exports stay stable (Plex cannot be
-      // told a play date; its next import would otherwise move the date every time).
-      why = "played here too, already played: the state and its date stay";
-      return false;
+    const int64_t date = report.event_date;  // 0: an import's play of unknown date
+    if (rec.unmarked_at > 0) {
+      if (date == 0) {
+        why = "played at an unknown date: never beats the unmark at " + format_time(rec.unmarked_at);
+        return;
+      }
+      if (date <= rec.unmarked_at) {
+        why = "played at " + format_time(date) + ", not after the unmark at " + format_time(rec.unmarked_at) +
+              ": the unmark stands";
+        return;
+      }
+      if (report.stale) {
+        why = "stale play (at " + format_time(date) + ", before the last sync at " + format_time(ctx.last_sync) +
+              "): the unmark at " + format_time(rec.unmarked_at) + " stands";
+        return;
+      }
     }
-    const int64_t date = report.event_date > 0 ? report.event_date : ctx.now;
-    if (never_played) {
-      // An added date is not an event: any play beats a record that was never played.
+    if (!rec.watched) {
+      why = rec.unmarked_at > 0 ? "played at " + format_time(date) + ", after the unmark at " +
+                                      format_time(rec.unmarked_at) + ": marked played again"
+                                : "played at " + format_time(date) + " over never-played record";
       rec.watched = true;
       rec.updated = date;
       rec.via = ctx.server;
-      why = "played at " + format_time(date) + " over never-played record";
-      return true;
-    }
-    if (report.stale) {
-      why = "stale play (at " + format_time(report.event_date) + ", before the last sync at " +
-            format_time(ctx.last_sync) + "): the state stays";
-      return false;
-    }
-    if (report.event_date > rec.unmarked_at) {
-      rec.watched = true;
+    } else if (newer(date, ctx.server, rec.updated, rec.via)) {
+      why = "played here at " + format_time(date) + ", the newest play (was " + format_time(rec.updated) +
+            (rec.via.empty() ? "" : " via " + rec.via) + ")";
       rec.updated = date;
       rec.via = ctx.server;
-      why = "played at " + format_time(date) + ", after the unmark at " +
-            format_time(rec.unmarked_at) + ": marked played again";
-      return true;
+    } else {
+      why = "played here too (at " + format_time(date) + "), already played at " + format_time(rec.updated) +
+            ": the state stays";
     }
-    why = "played at " + format_time(report.event_date) + ", not after the unmark at " +
-          format_time(rec.unmarked_at) + ": stays unplayed";
-    return false;
+    return;
   }
 
   if (ctx.kind == EventKind::tainted) {
     why = "event reports it unplayed; events never change the watched flag";
-    return false;
+    return;
   }
   // Servers drop the played date on unplay, so "unplayed" alone cannot tell "never watched here"
   // from "just unmarked here". Only a server that had it played, with the same item (same id,
@@ -89,33 +113,49 @@ bool apply_state(Record& rec, const ServerMeta* before, const MediaItem& in, con
                       (before != nullptr && before->watched && before->item_id == in.item_id &&
                        before->added_at == in.added_at);
   if (!unmark) {
-    if (!rec.watched) {
+    if (rec.watched) {
+      why = before == nullptr || !before->watched
+                ? "unplayed here, but never played here (new media): stays played"
+                : "unplayed here, but the item was replaced or re-added (id or added date differ): stays played";
+    } else if (rec.unmarked_at > 0) {
       why = "unplayed here and in the record";
-    } else if (before == nullptr || !before->watched) {
-      why = "unplayed here, but never played here (new media): stays played";
     } else {
-      why = "unplayed here, but the item was replaced or re-added (id or added date differ): "
-            "stays played";
+      // Never played anywhere: dated by the earliest added date reported (an unknown one, 0,
+      // counts as the latest), `via` the server that reported it.
+      const auto key = [](int64_t added) { return added > 0 ? added : INT64_MAX; };
+      const bool earlier = rec.via.empty() || key(in.added_at) < key(rec.updated) ||
+                           (key(in.added_at) == key(rec.updated) && ctx.server < rec.via);
+      if (earlier) {
+        rec.updated = std::max<int64_t>(in.added_at, 0);
+        rec.via = ctx.server;
+      }
+      why = "unplayed here and in the record, never played";
     }
-    return false;
+    return;
   }
-  if (!rec.watched) {
-    why = "unmarked here, already unplayed";
-    return false;
+  // The unmark happened at `now` (a webhook's own time; an import's run time, the same for every
+  // batch of the run). It is kept whether or not it wins, so that a later play older than it
+  // does not re-mark, whichever is applied first.
+  const int64_t at = ctx.now;
+  if (rec.watched && rec.updated > at) {
+    // Events arrive out of order, and a play during an import may be dated after its start: the
+    // newest real event wins.
+    rec.unmarked_at = std::max(rec.unmarked_at, at);
+    why = "unmarked at " + format_time(at) + ", before the play at " + format_time(rec.updated) + ": stays played";
+    return;
   }
-  if (ctx.kind == EventKind::mark && rec.updated > ctx.now) {
-    // Webhooks map at their own time (events arrive out of order): a play after the unmark wins.
-    why = "marked unplayed at " + format_time(ctx.now) + ", before the play at " + format_time(rec.updated) +
-          ": stays played";
-    return false;
+  if (rec.watched || at > rec.unmarked_at) {
+    rec.unmarked_at = std::max(rec.unmarked_at, at);
+    rec.watched = false;
+    rec.updated = rec.unmarked_at;
+    rec.via = ctx.server;
+  } else if (at == rec.unmarked_at && rec.updated == at && ctx.server < rec.via) {
+    rec.via = ctx.server;  // unmarks of the same date: the server whose name sorts first
   }
-  rec.watched = false;
-  rec.updated = ctx.now;
-  rec.unmarked_at = ctx.now;
-  rec.via = ctx.server;
   why = ctx.kind == EventKind::mark ? "marked unplayed" : "unmarked here (it was played here)";
-  why += " at " + format_time(ctx.now);
-  return true;
+  why += " at " + format_time(at);
+  if (!was_watched) why += "; it was already unplayed";
+  return;
 }
 
 // Rule 7: this server's view, merged over what it said before. Webhooks carry fewer fields than
@@ -150,41 +190,52 @@ ServerMeta merge_meta(const ServerMeta* before, const MediaItem& in, const MapCo
   return meta;
 }
 
-// Rule 7: external ids are unioned; a source already known keeps its value.
-bool union_ids(Guids& into, const Guids& from) {
-  bool added = false;
-  for (const auto& [source, value] : from) added |= into.try_emplace(source, value).second;
-  return added;
+// Rule 7: external ids are unioned. Two servers that disagree on one source's value keep the
+// smaller value, whichever reported first (a disagreement is a wrong id on one of them; the
+// choice must not depend on the order of the batches).
+void union_ids(Guids& into, const Guids& from) {
+  for (const auto& [source, value] : from) {
+    auto [it, added] = into.try_emplace(source, value);
+    if (!added && value < it->second) it->second = value;
+  }
 }
 
-// Rule 7: ids, and the descriptive fields that were unknown. Returns true when anything changed.
+// Whether `candidate` should replace the known title: the shorter one ("Heat" over "Heat
+// (1995)"), then the one that sorts first — a choice that does not depend on which server
+// reported first.
+bool better_title(const std::string& candidate, const std::string& known) {
+  if (candidate.empty()) return false;
+  if (known.empty()) return true;
+  if (candidate.size() != known.size()) return candidate.size() < known.size();
+  return candidate < known;
+}
+
+// A number where the smaller known one wins (-1 / 0 = unknown): the same from any order.
+template <typename T>
+bool take_smaller(T& into, T value, T unknown) {
+  if (value <= unknown || (into > unknown && into <= value)) return false;
+  into = value;
+  return true;
+}
+
+// Rule 7: ids, and the descriptive fields. Returns true when anything changed.
 bool merge_ids(Record& rec, const MediaItem& in) {
-  bool changed = union_ids(rec.guids, in.guids);
-  changed |= union_ids(rec.parent, in.parent);
+  const Record was = rec;
+  union_ids(rec.guids, in.guids);
+  union_ids(rec.parent, in.parent);
   if (in.relative && in.type == MediaType::episode) {
-    changed |= rec.parent.try_emplace(in.relative->source, in.relative->series_id).second;
+    union_ids(rec.parent, Guids{{in.relative->source, in.relative->series_id}});
   }
-  if (rec.title.empty() && !in.title.empty()) {
-    rec.title = in.title;
-    changed = true;
-  }
-  if (rec.year == 0 && in.year != 0) {
-    rec.year = in.year;
-    changed = true;
-  }
+  if (better_title(in.title, rec.title)) rec.title = in.title;
+  take_smaller(rec.year, in.year, 0);
   if (rec.type == MediaType::episode) {
     const int season = in.season >= 0 ? in.season : (in.relative ? in.relative->season : -1);
     const int episode = in.episode >= 0 ? in.episode : (in.relative ? in.relative->episode : -1);
-    if (rec.season < 0 && season >= 0) {
-      rec.season = season;
-      changed = true;
-    }
-    if (rec.episode < 0 && episode >= 0) {
-      rec.episode = episode;
-      changed = true;
-    }
+    take_smaller(rec.season, season, -1);
+    take_smaller(rec.episode, episode, -1);
   }
-  return changed;
+  return rec.guids != was.guids || rec.parent != was.parent || rec.title != was.title || rec.year != was.year ||
+         rec.season != was.season || rec.episode != was.episode;
 }
 
 MapResult create_record(const MediaItem& in, const MapContext& ctx, const Report& report) {
@@ -198,23 +249,23 @@ MapResult create_record(const MediaItem& in, const MapContext& ctx, const Report
   }
   Record& rec = result.record;
   rec.type = in.type;
-  rec.guids = in.guids;
-  rec.parent = in.parent;
-  merge_ids(rec, in);  // fills title, year, season, episode and the relative guid's series id
-  rec.watched = report.played;
-  // An unplayed record dates from its added date, never from `now`: a fresh date would make
-  // "unplayed" look newer than a real play elsewhere.
-  rec.updated = report.played ? (report.event_date > 0 ? report.event_date : ctx.now) : in.added_at;
-  rec.via = ctx.server;
+  merge_ids(rec, in);
+  // The same rules as over an empty record: a play dates it by its play (an import's unknown
+  // play date stays unknown, 0); unplayed, by its added date, never `now` (a fresh date would
+  // make "unplayed" look newer than a real play elsewhere).
+  // A play event's flag is what the server says; there is no stored flag for it to flip yet.
+  MapContext as_reported = ctx;
+  if (as_reported.kind == EventKind::tainted) as_reported.kind = EventKind::import;
+  std::string why;
+  apply_state(rec, nullptr, in, as_reported, report, why);
   rec.metadata.emplace(ctx.server, merge_meta(nullptr, in, ctx, report));
-  mapper_detail::apply_progress(rec, in, ctx, false);
+  mapper_detail::apply_progress(rec, nullptr, in, ctx, report);
   rec.created_at = ctx.now;
   rec.updated_at = ctx.now;
   result.created = true;
   result.change = ChangeKind::state;
   result.reason = ctx.server + ": new " + mapper_detail::describe(in) + ", " +
-                  (report.played ? "played at " + mapper_detail::format_time(rec.updated)
-                                 : std::string("unplayed"));
+                  (rec.watched ? "played at " + mapper_detail::format_time(rec.updated) : std::string("unplayed"));
   return result;
 }
 
@@ -240,17 +291,25 @@ MapResult map_item(const std::optional<Record>& stored, const MediaItem& in, con
   const ServerMeta* before = found != stored->metadata.end() ? &found->second : nullptr;
 
   std::string why;
-  const bool state_changed = apply_state(rec, before, in, ctx, report, why);
+  apply_state(rec, before, in, ctx, report, why);
+  // A state change is one worth exporting (and, for a webhook, worth pushing at once): the flag,
+  // or the date of an unmark (an unplay carries it, rule 9). A played record's newer play date
+  // or another `via` changes what servers already played hold nothing to write — Jellyfin and
+  // Emby echo every write as a webhook of the same date, which would otherwise push again — so
+  // it is kept like metadata, as is the date of a record never played, or an unmark that a
+  // newer play outweighs.
+  const bool state_changed = rec.watched != stored->watched ||
+                             (!rec.watched && rec.unmarked_at > 0 && rec.updated != stored->updated);
 
-  bool meta_changed = merge_ids(rec, in);
+  bool meta_changed = merge_ids(rec, in) || rec.updated != stored->updated || rec.via != stored->via ||
+                      rec.unmarked_at != stored->unmarked_at;
   ServerMeta meta = merge_meta(before, in, ctx, report);
   if (before == nullptr || meta != *before) {
     rec.metadata.insert_or_assign(ctx.server, std::move(meta));
     meta_changed = true;
   }
 
-  const bool became_played = state_changed && rec.watched;
-  const bool progress_changed = mapper_detail::apply_progress(rec, in, ctx, became_played);
+  const bool progress_changed = mapper_detail::apply_progress(rec, before, in, ctx, report);
 
   if (state_changed) {
     result.change = ChangeKind::state;

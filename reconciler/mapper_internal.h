@@ -17,8 +17,10 @@ struct Report {
 };
 
 // Rule 5. Updates rec.progress from the incoming position once the state is decided; returns
-// true when rec.progress changed. `became_played`: this mapping marked the record played.
-bool apply_progress(Record& rec, const MediaItem& in, const MapContext& ctx, bool became_played);
+// true when rec.progress changed. `before`: this server's metadata before this report (null:
+// none).
+bool apply_progress(Record& rec, const ServerMeta* before, const MediaItem& in, const MapContext& ctx,
+                    const Report& report);
 
 // "2025-08-15 21:19:42" (UTC), or "an unknown date" for 0.
 std::string format_time(int64_t unix_seconds);

@@ -44,9 +44,10 @@ TEST_CASE("a new item becomes a record with the item's state", "[mapper]") {
     CHECK(r.record.guids == Guids{{"imdb", "tt0113277"}, {"tmdb", "949"}});
     CHECK(r.reason.find("new movie 'Heat' (1995)") != std::string::npos);
   }
-  SECTION("played without a date: dated now") {
+  SECTION("played without a date (an import): played, the date unknown") {
     const MapResult r = map_item(std::nullopt, played(movie("my_plex", "p1"), 0), context("my_plex"));
-    CHECK(r.record.updated == kNow);
+    CHECK(r.record.watched);
+    CHECK(r.record.updated == 0);
   }
   SECTION("unplayed: dated by its added date, never now") {
     const MapResult r = map_item(std::nullopt, movie("my_plex", "p1"), context("my_plex"));
@@ -134,7 +135,9 @@ TEST_CASE("metadata of every server is kept side by side", "[mapper]") {
   item.path = "/data/Heat.mkv";
   item.progress_ms = 1'000;
   const MapResult r = map_item(rec, item, context("my_jelly"));
-  CHECK(r.change == ChangeKind::metadata);
+  // Its short position is kept as Jellyfin's news (judged by Jellyfin's report, which says
+  // unplayed); export and display leave it aside on a played record.
+  CHECK(r.change == ChangeKind::progress);
   REQUIRE(r.record.metadata.size() == 2);
   CHECK(r.record.metadata.at("my_plex") == rec.metadata.at("my_plex"));
   const ServerMeta& jelly = r.record.metadata.at("my_jelly");
@@ -148,13 +151,13 @@ TEST_CASE("metadata of every server is kept side by side", "[mapper]") {
   // push export must look at the record again to mark it played there (rule 2), so updated_at
   // moves...
   CHECK(r.record.updated_at == kNow);
-  // ...while metadata alone (another position) is not worth an export.
+  // ...while metadata alone (its own position, moved a few seconds: noise) is not worth an export.
   Record seen = r.record;
   seen.updated_at = kLastSync;
-  item.progress_ms = 90'000;
+  item.progress_ms = 4'000;
   const MapResult moved = map_item(seen, item, context("my_jelly"));
   CHECK(moved.change == ChangeKind::metadata);
-  CHECK(moved.record.metadata.at("my_jelly").progress_ms == 90'000);
+  CHECK(moved.record.metadata.at("my_jelly").progress_ms == 4'000);
   CHECK(moved.record.updated_at == kLastSync);
   // A file moved or renamed changes nothing stored: servers' paths and titles are not kept
   // (DESIGN §5), so a re-import that differs only there writes nothing.
@@ -200,7 +203,8 @@ TEST_CASE("ids are unioned", "[mapper]") {
     other.parent = {{"tvdb", "1"}, {"tmdb", "4607"}};
     other.guids = {{"tvdb", "127131"}};
     const MapResult e = map_item(ep, other, context("my_jelly"));
-    CHECK(e.record.parent == Guids{{"tvdb", "73739"}, {"tmdb", "4607"}});
+    // Two values of one source: the smaller, whichever came first.
+    CHECK(e.record.parent == Guids{{"tvdb", "1"}, {"tmdb", "4607"}});
     CHECK(e.record.guids == Guids{{"tvdb", "127131"}});
   }
 }

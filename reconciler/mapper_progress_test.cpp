@@ -37,16 +37,19 @@ TEST_CASE("a new position is a progress change", "[mapper][progress]") {
   CHECK(r.reason.find("resume position 30:00") != std::string::npos);
 }
 
-TEST_CASE("a move of a few seconds is noise", "[mapper][progress]") {
-  const Record rec = in_progress();
-  MediaItem item = at_position(movie("my_plex", "p1"), 20 * kMinute + 4'000, kLater);
-  MapContext ctx = context("my_plex");
+TEST_CASE("a server's position that moved a few seconds is noise", "[mapper][progress]") {
+  // Judged against what the same server said before, never against another server's position:
+  // that one may or may not have been applied yet in an import (import_order_test.cpp).
+  Record rec = in_progress();
+  rec.metadata.at("my_jelly").progress_ms = 20 * kMinute;
+  MediaItem item = at_position(movie("my_jelly", "j1"), 20 * kMinute + 4'000, kLater);
+  MapContext ctx = context("my_jelly");
 
   SECTION("within the minimum move") {
     const MapResult r = map_item(rec, item, ctx);
     CHECK(r.record.progress == rec.progress);
     CHECK(r.change == ChangeKind::metadata);  // the server's own position is still recorded
-    CHECK(r.record.metadata.at("my_plex").progress_ms == item.progress_ms);
+    CHECK(r.record.metadata.at("my_jelly").progress_ms == item.progress_ms);
     CHECK(r.record.updated_at == rec.updated_at);  // nothing to export
   }
   SECTION("past a smaller minimum move") {
@@ -106,13 +109,11 @@ TEST_CASE("a rewatch's position is kept only past the threshold", "[mapper][prog
     item.progress_ms = 2 * kMinute;
     const MapResult r = map_item(rec, item, context("my_jelly"));
     CHECK(r.record.progress.ms == 0);
-    CHECK(r.change == ChangeKind::metadata);
   }
   SECTION("a position past the threshold is a rewatch") {
     item.progress_ms = 10 * kMinute;
     const MapResult r = map_item(rec, item, context("my_jelly"));
     CHECK(r.record.progress == Progress{10 * kMinute, "my_jelly", kLater});
-    CHECK(r.change == ChangeKind::progress);
   }
   SECTION("the threshold is an option") {
     item.progress_ms = 2 * kMinute;
@@ -134,8 +135,7 @@ TEST_CASE("marking played clears a position reported before the play", "[mapper]
   const Record rec = in_progress();  // 20 min at kUnmarked
   const MapResult r = map_item(rec, played(movie("my_plex", "p1"), kLater), context("my_plex"));
   CHECK(r.change == ChangeKind::state);
-  CHECK(r.record.progress.ms == 0);
-  CHECK(r.record.progress.at == kLater);
+  CHECK(r.record.progress == Progress{});
 
   SECTION("and an older position report stays ignored afterwards") {
     const MapResult again = map_item(

@@ -25,13 +25,23 @@ TEST_CASE("a play over a never-played record marks it played whatever the dates"
   CHECK(r.reason.find("never-played") != std::string::npos);
 }
 
-TEST_CASE("a play without a date over a never-played record is dated now", "[mapper]") {
+TEST_CASE("an import's play without a date marks a never-played record, its date unknown", "[mapper]") {
+  // Dated 0, the oldest of plays, and not `now`: a dated play reported in the same import, before
+  // or after it, must date the state either way (reconciler/import_order_test.cpp). An export
+  // writes the time of the write where it needs a date.
   const Record rec = record_of(movie("my_jelly", "j1"));
   MediaItem item = played(movie("my_plex", "p1"), 0);
   const MapResult r = map_item(rec, item, context("my_plex"));
   CHECK(r.change == ChangeKind::state);
   CHECK(r.record.watched);
-  CHECK(r.record.updated == kNow);
+  CHECK(r.record.updated == 0);
+  CHECK(r.record.via == "my_plex");
+
+  SECTION("a dated play then dates it") {
+    const MapResult dated = map_item(r.record, played(movie("my_emby", "e1"), kPlayed), context("my_emby"));
+    CHECK(dated.record.updated == kPlayed);
+    CHECK(dated.record.via == "my_emby");
+  }
 }
 
 TEST_CASE("a play after an unmark re-marks, a play before it does not", "[mapper]") {
@@ -66,15 +76,34 @@ TEST_CASE("a play after an unmark re-marks, a play before it does not", "[mapper
   }
 }
 
-TEST_CASE("a play over a played record keeps the state's date", "[mapper]") {
+TEST_CASE("between plays on several servers the newest dates the state", "[mapper]") {
+  // Whichever is applied first (reconciler/import_order_test.cpp): between two real events the
+  // newest wins (rule 1), plays included.
   const Record rec = record_of(played(movie("my_plex", "p1"), kPlayed));
-  const MapResult r = map_item(rec, played(movie("my_jelly", "j1"), kLater), context("my_jelly"));
-  CHECK(r.change == ChangeKind::metadata);
-  CHECK(r.record.watched);
-  CHECK(r.record.updated == kPlayed);
-  CHECK(r.record.via == "my_plex");
-  CHECK(r.record.updated_at == rec.updated_at);
-  CHECK(r.record.metadata.at("my_jelly").played_at == kLater);
+  SECTION("a newer play") {
+    const MapResult r = map_item(rec, played(movie("my_jelly", "j1"), kLater), context("my_jelly"));
+    // Nothing to write anywhere: it is played everywhere it was.
+    CHECK(r.change == ChangeKind::metadata);
+    CHECK(r.record.updated_at == rec.updated_at);
+    CHECK(r.record.watched);
+    CHECK(r.record.updated == kLater);
+    CHECK(r.record.via == "my_jelly");
+    CHECK(r.record.metadata.at("my_jelly").played_at == kLater);
+  }
+  SECTION("an older play leaves the state as it is") {
+    const MapResult r = map_item(rec, played(movie("my_jelly", "j1"), kAdded), context("my_jelly"));
+    CHECK(r.change == ChangeKind::metadata);
+    CHECK(r.record.updated == kPlayed);
+    CHECK(r.record.via == "my_plex");
+    CHECK(r.record.updated_at == rec.updated_at);
+  }
+  SECTION("a play of the same date: via is the server whose name sorts first") {
+    const MapResult r = map_item(rec, played(movie("my_jelly", "j1"), kPlayed), context("my_jelly"));
+    CHECK(r.record.updated == kPlayed);
+    CHECK(r.record.via == "my_jelly");
+    const MapResult back = map_item(r.record, played(movie("my_plex", "p1"), kPlayed), context("my_plex"));
+    CHECK(back.record.via == "my_jelly");
+  }
 }
 
 // --- Rule 2: unplayed is subtle -----------------------------------------------------------
@@ -149,9 +178,9 @@ TEST_CASE("new or re-added media reported unplayed asks push-mode export to mark
   Record again = r.record;
   again.updated_at = kLastSync;
   CHECK(map_item(again, fresh, context("my_jelly")).record.updated_at == kLastSync);
-  // Nor is a server that agrees with the state.
+  // Nor is a server that agrees with the state (played there, not after the state's play).
   Record agreed = rec;
-  CHECK(map_item(agreed, played(movie("my_jelly", "j1"), kPlayed), context("my_jelly")).record.updated_at == kLastSync);
+  CHECK(map_item(agreed, played(movie("my_jelly", "j1"), kAdded), context("my_jelly")).record.updated_at == kLastSync);
 }
 
 TEST_CASE("an explicit mark-unplayed event unmarks", "[mapper]") {
@@ -165,12 +194,18 @@ TEST_CASE("an explicit mark-unplayed event unmarks", "[mapper]") {
   CHECK(r.record.via == "my_jelly");
 }
 
-TEST_CASE("an unmark of an unplayed record changes metadata only", "[mapper]") {
+TEST_CASE("an unmark of an unplayed record is kept as its newest event", "[mapper]") {
+  // Had the play below come first, the unmark would have unplayed it: so it must not re-mark
+  // when it comes second.
   const Record rec = record_of(movie("my_plex", "p1"));
   const MapResult r = map_item(rec, movie("my_jelly", "j1"), context("my_jelly", EventKind::mark));
-  CHECK(r.change == ChangeKind::metadata);
-  CHECK(r.record.unmarked_at == 0);
-  CHECK(r.record.updated == rec.updated);
+  CHECK(r.change == ChangeKind::state);
+  CHECK_FALSE(r.record.watched);
+  CHECK(r.record.unmarked_at == kNow);
+  CHECK(r.record.updated == kNow);
+  CHECK(r.record.via == "my_jelly");
+  const MapResult older_play = map_item(r.record, played(movie("my_emby", "e1"), kLater), context("my_emby"));
+  CHECK_FALSE(older_play.record.watched);
 }
 
 // --- Rule 3: events ------------------------------------------------------------------------
@@ -212,13 +247,13 @@ TEST_CASE("a completed play marks played but never unmarks", "[mapper]") {
                                  context("my_emby", EventKind::completed_play));
     CHECK(r.record.updated == kLater);
   }
-  SECTION("it never unmarks a played record") {
+  SECTION("it never unmarks a played record; it is its newest play") {
     const Record rec = record_of(played(movie("my_emby", "e1"), kPlayed));
     const MapResult r =
         map_item(rec, movie("my_emby", "e1"), context("my_emby", EventKind::completed_play));
     CHECK(r.record.watched);
-    CHECK(r.record.updated == kPlayed);
-    CHECK(r.change != ChangeKind::state);
+    CHECK(r.record.unmarked_at == 0);
+    CHECK(r.record.updated == kNow);
   }
 }
 
@@ -291,7 +326,9 @@ TEST_CASE("a mark-unplayed event older than the record's play leaves it played",
   ctx.now = kUnmarked;  // the unmark happened before the play at kLater
   const MapResult r = map_item(rec, movie("my_jelly", "j1"), ctx);
   CHECK(r.record.watched);
-  CHECK(r.record.unmarked_at == 0);
+  CHECK(r.record.updated == kLater);
+  // Kept, so that a play older than the unmark reported later does not count either way.
+  CHECK(r.record.unmarked_at == kUnmarked);
   CHECK(r.change != ChangeKind::state);
   CHECK_THAT(r.reason, Catch::Contains("before the play"));
 }

@@ -225,7 +225,12 @@ void RequestRun::apply_batches(std::vector<const BrokerEvent*>& batches) {
     ApplyOptions opts;
     opts.kind = EventKind::import;
     opts.last_sync = imports_[server].previous_sync;
-    opts.now = now();
+    // The rules' clock is the run's: an unmark found in any batch of this run is dated by the
+    // run's start, so the end state does not depend on when (in which order) each server's
+    // batches were applied. The bookkeeping (updated_at, which push mode orders by) is the
+    // clock's.
+    opts.now = started_at_;
+    opts.changed_at = now();
     opts.mapper = mapper_options(options_.config);
     opts.dry_run = request_.dry_run;
     if (auto& imp = imports_[server]; imp.full) opts.listed_keys = imp.pruning.listed_keys();

@@ -60,29 +60,43 @@ struct MapResult {
 // or nullopt. Sets record.updated_at = ctx.now when the state or the progress changed, and
 // created_at on creation; the id is left for the store to assign.
 //
+// Order: the reports of one import may be applied in any order (several servers' batches side
+// by side, one server's pages by several fetchers), and the end state must not depend on it
+// (reconciler/import_order_test.cpp). So each rule is a join of what was reported — the newest
+// event wins, ties go to the server whose name sorts first — and every report is judged against
+// what the same server said before, never against what another server said in between:
+// - The state: the newest unmark is kept (unmarked_at), whether or not it won; the newest play
+//   that counts is the state's date while played (updated, via); played iff that play is newer
+//   than the newest unmark (a tie is an unmark). A play counts when dated after the newest
+//   unmark and not stale (rule 4), or on a record never unmarked, whatever its date (rule 1).
+// - An import's rule-2 unmark is dated ctx.now, which an import run passes the same for all its
+//   batches (its start, request_run.cpp); a play dated after it still wins.
+// - A record never played nor unmarked is dated by the earliest added date reported.
+//
 // How the rules read in detail (each has a test in reconciler/mapper_*_test.cpp):
 // - No stored record: an item without external ids (no guids, no relative guid, and for an
 //   episode no series ids with season and episode) is `unmatched` and `record` is left empty.
-//   Otherwise the record is created with the item's state (change = state): played dates from
-//   played_at (or `now` when unknown); unplayed from added_at (never `now`: a fresh date would
-//   make "unplayed" look newer than a real play elsewhere).
-// - Play date: played_at; when 0, `now` for webhooks (they happen now) and "unknown" for
-//   imports, which still marks a never-played record (updated = now) but never beats an unmark.
+//   Otherwise the record is created by the same rules over an empty record (change = state).
+// - Play date: played_at; when 0, `now` for webhooks (they happen now) and unknown (0, the oldest
+//   of plays) for imports: it marks a record never unmarked, but never beats an unmark nor a
+//   dated play. (`now` would make the date depend on which report came first.)
 // - A completed_play is a play whatever the item's watched flag says.
 // - A tainted event leaves this server's stored watched/played_at as they were (the payloads
 //   are unreliable about the flag), so rule 2 still recognises the next unmark here.
 // - This server's metadata is merged: empty strings, a 0 added_at and (for webhooks) a 0
 //   position keep the stored values; webhooks carry fewer fields than imports.
+// - Ids are unioned; two values of one source keep the smaller. The title is the shortest one
+//   reported (then the one that sorts first), the year and the numbers the smallest known.
 // - A legacy relative guid (Plex thetvdb://SERIES/S/E) adds its series id to record.parent.
 // - Rule 4 (stale) applies to the watched state. The position has its own ordering (rule 5,
 //   newest report wins), since an in-progress unplayed item is dated by its added date, which
 //   is almost always before the last sync.
-// - Rule 5 report time: played_at for imports (now when 0); always `now` for webhooks, whose
-//   played_at is the last finished play, older than the position they carry. A completed
-//   play's position is where it ended, not a resume point: ignored. When this mapping marks
-//   the record played, a position reported before that play is cleared (ms = 0, at = the play
-//   date, so older reports stay ignored); on a played record a position at or under the
-//   rewatch threshold is dropped.
+// - Rule 5: a position is news unless it is 0, a completed play's (where it ended, not a resume
+//   point), at or under the rewatch threshold on a report that says played (the tail of that
+//   play), or within progress_min_delta_ms of what the same server reported before. The newest
+//   news wins (by date: played_at for imports, now when 0 and for webhooks; then the further
+//   position; then the server name). A position from before the state's newest event (the play
+//   that counts, or at or before the unmark) is history and cleared.
 MapResult map_item(const std::optional<Record>& stored, const MediaItem& incoming, const MapContext& ctx);
 
 // Rule 6: an episode with episode_end > episode becomes one item per episode (at most `max`),
