@@ -1,6 +1,7 @@
 #include "ws/curve_keys.h"
 #include "ws/embedded_stack.h"
 
+#include <algorithm>
 #include <exception>
 
 #include <spdlog/spdlog.h>
@@ -34,6 +35,11 @@ std::function<void()> guarded(Component* component, std::string name,
 }
 
 }  // namespace
+
+int default_embedded_fetchers(size_t servers, unsigned cores) {
+  const size_t most = std::max<size_t>(2, cores);
+  return static_cast<int>(std::clamp<size_t>(servers, 1, most));
+}
 
 Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::start(EmbeddedStackOptions options) {
   std::unique_ptr<EmbeddedStack> stack(new EmbeddedStack());

@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <ostream>
+#include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -33,7 +36,7 @@ struct SyncOptions {
   bool dry_run = false;
   bool force = false;
   bool memory = false;
-  int fetchers = 1;
+  int fetchers = 0;  // embedded mode; 0: default_embedded_fetchers()
 };
 
 void print_plan(std::ostream& out, const RunSummary& summary) {
@@ -66,6 +69,17 @@ void print_plan(std::ostream& out, const RunSummary& summary) {
   if (refused) out << "refused: the export guard refuses these (see below); --force would write them\n";
 }
 
+// The servers a run pulls: the named ones, else every server enabled for the command (an export
+// pulls only on a first or full export, but may: counted all the same). At least 1.
+size_t servers_to_pull(const CliContext& ctx, const std::string& command, const std::vector<std::string>& named) {
+  if (!named.empty()) return named.size();
+  auto servers = ctx.servers();
+  if (!servers) return 1;  // the run reports the error itself
+  size_t n = 0;
+  for (const auto& s : servers->servers) n += command == "import" ? s.import_enabled : s.export_enabled;
+  return std::max<size_t>(n, 1);
+}
+
 int run_sync(CliContext& ctx, const std::string& command, const SyncOptions& opts, bool require_running) {
   auto config = ctx.config();
   if (!config) return ctx.fail(config.error());
@@ -91,7 +105,9 @@ int run_sync(CliContext& ctx, const std::string& command, const SyncOptions& opt
     EmbeddedStackOptions so;
     so.paths = ctx.paths;
     so.config = config->config;
-    so.fetchers = opts.fetchers;
+    so.fetchers = opts.fetchers > 0 ? opts.fetchers
+                                    : default_embedded_fetchers(servers_to_pull(ctx, command, opts.servers),
+                                                                std::thread::hardware_concurrency());
     auto started = EmbeddedStack::start(so);
     if (!started) return ctx.fail(started.error());
     stack = std::move(started.value());
@@ -197,7 +213,10 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
                    "Prune even when a server no longer lists more of its items than the pruning guard allows "
                    "(import.prune_guard)")
       ->needs(import_full);
-  import->add_option("--fetchers", io->fetchers, "Fetcher threads in embedded mode")->check(CLI::Range(1, 16));
+  import->add_option("--fetchers", io->fetchers,
+                     "Fetcher threads in embedded mode (default: one per server to import, side by side, at most "
+                     "the number of cores or 2)")
+      ->check(CLI::Range(1, 16));
   import->callback([&ctx, io] { ctx.action = [&ctx, io] { return run_sync(ctx, "import", *io, false); }; });
 
   auto* exp = add_command(app, "state:export", "Export the local state to the servers that differ");

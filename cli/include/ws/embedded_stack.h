@@ -21,6 +21,19 @@ class Fetcher;
 class Exporter;
 class Ingest;
 
+// How many fetcher threads embedded mode starts when the user does not say (`--fetchers`):
+// the servers to pull side by side — the mapper's end state does not depend on the order of
+// their batches (reconciler/import_order_test.cpp) — one per server, at most max(2, cores).
+// Fetching is mostly waiting for a server, then parsing; two at a time already overlap one
+// server's wait with another's parse on a 2-core home server, and each more thread costs memory
+// (its page buffers, its allocator arena) for little more speed (docs/BENCHMARKS.md).
+// Memory stays bounded whatever the count: a fetcher gets its next job only once the broker has
+// its job.done, which follows the job's batches down the same socket, so at most
+// pages_per_job pages per fetcher are between fetch and apply.
+// `servers`: how many servers the run pulls; `cores`: std::thread::hardware_concurrency() (0 =
+// unknown).
+int default_embedded_fetchers(size_t servers, unsigned cores);
+
 struct EmbeddedStackOptions {
   DataPaths paths;
   AppConfig config;
