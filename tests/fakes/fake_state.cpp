@@ -66,7 +66,7 @@ Change added(int64_t at) {
     s.last_played = 0;
     s.position_ms = 0;
     s.added_at = at;
-    s.saved = at * kTicksPerSecond;
+    s.saved = 0;  // a new file: no user data saved yet
   };
 }
 
@@ -75,7 +75,6 @@ FakeState::FakeState(const Catalog& catalog, const StateOptions& options) : cata
   for (const Entry& e : catalog.entries()) {
     ItemState& s = items_[e.index];
     s.added_at = e.added_at;
-    s.saved = e.added_at * kTicksPerSecond;
     if (!options.seed || (e.kind != EntryKind::movie && e.kind != EntryKind::episode)) continue;
     const uint64_t h = hash3(*options.seed, 4, e.index);
     if (unit(h) * 100 < options.watched_pct) {

@@ -28,14 +28,14 @@ struct ItemState {
   int64_t last_played = 0;   // ticks; 0 = none. Plex lastViewedAt, Jellyfin/Emby LastPlayedDate
   int64_t position_ms = 0;   // resume position; 0 = none
   int64_t added_at = 0;      // unix seconds; starts as the catalogue's, moved by an "add" act
-  int64_t saved = 0;         // ticks of the last user-data change (MinDateLastSavedForUser)
+  int64_t saved = 0;         // ticks of the last user-data change (Emby MinDateLastSavedForUser); 0 none
   bool removed = false;      // gone from the library: 404 everywhere, in no listing or count
   bool ignore_writes = false;  // API writes answer as if done and change nothing
   Act last_act = Act::none;
 };
 
 // A change of an item's watch state, the way every one of the three servers makes it. Each sets
-// `saved` to now.
+// `saved` to now, but `added` (a new file has no user data saved yet).
 using Change = std::function<void(ItemState&)>;
 // Played at `at` (ticks): play count up, position cleared.
 Change played_at(int64_t at);

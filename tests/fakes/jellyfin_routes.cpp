@@ -232,13 +232,27 @@ void items(FakeServer& srv, const httplib::Request& req, httplib::Response& res,
   exclude = kinds(srv.param(req, "excludeItemTypes"));
   const std::string played_text = srv.param(req, "isPlayed");
   const int is_played = played_text.empty() ? -1 : truthy(played_text) ? 1 : 0;  // -1: no filter
-  std::optional<int64_t> min_saved;
-  for (const char* name : {"MinDateLastSaved", "MinDateLastSavedForUser"}) {
+  // Change filters (docs/configuration.md "Incremental import"). MinDateLastSaved compares the
+  // item's DateLastSaved: a metadata save (here: when the item was added), never a user-data
+  // write. MinDateLastSavedForUser compares the same column on Jellyfin (BaseItemRepository
+  // v10.11.8, jellyfin#17542) and the user's data save time on Emby (its Kodi add-on relies on it
+  // for "userdata updates"; whether a new item with no user data matches is not established:
+  // here it does not).
+  std::optional<int64_t> min_saved, min_saved_for_user;
+  const std::pair<const char*, std::optional<int64_t>*> filters[] = {{"MinDateLastSaved", &min_saved},
+                                                                      {"MinDateLastSavedForUser", &min_saved_for_user}};
+  for (auto [name, out] : filters) {
     const std::string v = srv.param(req, name);
     if (v.empty()) continue;
-    min_saved = parse_date_ticks(v);
-    if (!min_saved) return srv.send_error(res, 400);
+    *out = parse_date_ticks(v);
+    if (!*out) return srv.send_error(res, 400);
   }
+  const bool user_data_filter = srv.type() == ServerType::emby;
+  if (!user_data_filter && min_saved_for_user) {
+    min_saved = std::max(min_saved.value_or(INT64_MIN), *min_saved_for_user);
+    min_saved_for_user.reset();
+  }
+  const bool date_filtered = min_saved || min_saved_for_user;
   const int64_t start = std::max<int64_t>(0, to_int(srv.param(req, "startIndex")).value_or(0));
   std::optional<int64_t> limit = to_int(srv.param(req, "limit"));
   if (limit && *limit < 0) limit = 0;
@@ -256,7 +270,7 @@ void items(FakeServer& srv, const httplib::Request& req, httplib::Response& res,
     auto lock = srv.state().read_lock();
     auto consider = [&](uint32_t index) {
       if (index == kViewMovies || index == kViewShows) {
-        if (!(include & kViewBit) || (exclude & kViewBit) || min_saved) return;
+        if (!(include & kViewBit) || (exclude & kViewBit) || date_filtered) return;
         if (total >= start && total - start < room) view_item(w, srv, index == kViewMovies ? 1 : 2);
         ++total;
         return;
@@ -269,7 +283,8 @@ void items(FakeServer& srv, const httplib::Request& req, httplib::Response& res,
       if (is_played >= 0 && (e.kind == EntryKind::movie || e.kind == EntryKind::episode) && s.watched != (is_played == 1)) {
         return;
       }
-      if (min_saved && s.saved < *min_saved) return;
+      if (min_saved && ticks_from_unix(s.added_at) < *min_saved) return;  // DateLastSaved
+      if (min_saved_for_user && (s.saved == 0 || s.saved < *min_saved_for_user)) return;
       if (total >= start && total - start < room) mb_item(w, context, e, !user.empty());
       ++total;
     };

@@ -6,6 +6,7 @@
 
 #include "fake_server.h"
 #include "fake_time.h"
+#include "plex_filter.h"
 #include "plex_render.h"
 
 namespace ws::fake {
@@ -125,11 +126,30 @@ void section_all(FakeServer& srv, const std::vector<uint32_t>& seasons, const ht
   } else if (lib == 2 && type == "4") {
     list = &c.episodes(), view_group = "episode";
   }
+  // The date filter of an incremental import (plex_filter.h); a date that is not one: 400.
+  const size_t q = req.target.find('?');
+  const auto filter =
+      PlexFilter::parse(q == std::string::npos ? std::string_view{} : std::string_view(req.target).substr(q + 1),
+                        unix_from_ticks(now_ticks()));
+  if (!filter) return srv.send_error(res, 400);
   // Under one read lock: which items are listed, and their state.
   auto lock = srv.state().read_lock();
   std::vector<uint32_t> kept;
   if (srv.state().removed_count() > 0) {
     kept = srv.state().present_of(*list);
+    list = &kept;
+  }
+  if (!filter->empty()) {
+    std::vector<uint32_t> matching;
+    for (uint32_t index : *list) {
+      const ItemState& s = srv.state().peek(index);
+      PlexFilterDates dates;
+      if (s.last_played) dates.last_viewed_at = unix_from_ticks(s.last_played);
+      dates.added_at = s.added_at;
+      dates.updated_at = s.added_at + 3600;  // as plex_render shows it: metadata, not watch state
+      if (filter->matches(dates)) matching.push_back(index);
+    }
+    kept = std::move(matching);
     list = &kept;
   }
   const Paging page = paging(srv, req);
