@@ -101,6 +101,12 @@ int run_stats(const CliContext& ctx) {
     return it == stats.per_server.end() ? uint64_t(0) : it->second;
   };
   auto sync_of = [&](const std::string& name, SyncDirection d) { return *store ? (*store)->last_sync(name, d) : 0; };
+  // The last import was a delta when the last full one started earlier (DESIGN §5).
+  auto last_import_kind = [&](const std::string& name) -> std::string {
+    const int64_t any = sync_of(name, SyncDirection::import);
+    if (any == 0) return "";
+    return sync_of(name, SyncDirection::full_import) >= any ? "full" : "delta";
+  };
   auto ignored_of = [&](const std::string& name) {
     auto it = stats.ignored_writes.find(name);
     return it == stats.ignored_writes.end() ? IgnoredWrites{} : it->second;
@@ -113,6 +119,8 @@ int run_stats(const CliContext& ctx) {
     for (const auto& name : names) {
       servers[name] = {{"records", count_of(name)},
                        {"import_last_sync", sync_of(name, SyncDirection::import)},
+                       {"full_import_last_sync", sync_of(name, SyncDirection::full_import)},
+                       {"last_import_kind", last_import_kind(name)},
                        {"export_last_sync", sync_of(name, SyncDirection::export_)},
                        {"ignored_writes", ignored_of(name).items},
                        {"writes_given_up", ignored_of(name).given_up}};
@@ -153,11 +161,14 @@ int run_stats(const CliContext& ctx) {
   if (names.empty()) return kExitOk;
   std::vector<std::vector<std::string>> rows;
   for (const auto& name : names) {
-    rows.push_back({name, std::to_string(count_of(name)), format_time(sync_of(name, SyncDirection::import)),
+    const std::string kind = last_import_kind(name);
+    rows.push_back({name, std::to_string(count_of(name)),
+                    format_time(sync_of(name, SyncDirection::import)) + (kind.empty() ? "" : " (" + kind + ")"),
+                    format_time(sync_of(name, SyncDirection::full_import)),
                     format_time(sync_of(name, SyncDirection::export_))});
   }
   out << "\n";
-  print_table(out, {"SERVER", "RECORDS", "LAST IMPORT (UTC)", "LAST EXPORT (UTC)"}, rows);
+  print_table(out, {"SERVER", "RECORDS", "LAST IMPORT (UTC)", "LAST FULL IMPORT", "LAST EXPORT (UTC)"}, rows);
   for (const auto& name : names) {
     const auto ignored = ignored_of(name);
     if (ignored.items == 0) continue;

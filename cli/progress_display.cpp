@@ -95,7 +95,7 @@ void print_summary(std::ostream& out, const RunSummary& summary, bool import, bo
     }
   }
   std::vector<std::string> header{"server"};
-  if (import) header.insert(header.end(), {"fetched", "matched", "unmatched", "new", "changed", "pruned"});
+  if (import) header.insert(header.end(), {"kind", "fetched", "matched", "unmatched", "new", "changed", "pruned"});
   if (export_) header.insert(header.end(), {"planned", "done", "written", "failed"});
   for (const auto& r : rare) header.push_back(r.name);
   std::vector<std::vector<std::string>> rows;
@@ -103,7 +103,7 @@ void print_summary(std::ostream& out, const RunSummary& summary, bool import, bo
     std::vector<std::string> row{name};
     auto n = [](uint64_t v) { return std::to_string(v); };
     if (import)
-      row.insert(row.end(), {n(s.fetched), n(s.matched), n(s.unmatched), n(s.created), n(s.changed), n(s.pruned)});
+      row.insert(row.end(), {s.import_kind.empty() ? "-" : s.import_kind, n(s.fetched), n(s.matched), n(s.unmatched), n(s.created), n(s.changed), n(s.pruned)});
     if (export_) row.insert(row.end(), {n(s.planned), n(s.done), n(s.written), n(s.failed)});
     for (const auto& r : rare) row.push_back(n(s.*(r.field)));
     rows.push_back(std::move(row));

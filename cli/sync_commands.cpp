@@ -206,8 +206,9 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
   add_common(import, *io);
   auto* import_full = import->add_flag(
       "-f,--full", io->full,
-      "Pull whole libraries, not only what changed, and forget what a server no longer lists (imports always pull "
-      "whole libraries today)");
+      "Pull whole libraries, not only what changed since the last import, and forget what a server no longer lists "
+      "(without it: a full import at a server's first import, every import.full_every, and always on Jellyfin "
+      "unless import.jellyfin_delta)");
   import->add_flag("--dry-run", io->dry_run, "Show what would change; change nothing");
   import->add_flag("--force", io->force,
                    "Prune even when a server no longer lists more of its items than the pruning guard allows "

@@ -143,6 +143,16 @@ Setter bytes_in(uint64_t min, uint64_t max, std::string range, size_t& (*field)(
   };
 }
 
+// true/false (also yes/no, on/off, 1/0).
+Setter flag(bool AppConfig::*member) {
+  return [=](AppConfig& c, std::string_view text) -> std::string {
+    auto v = yaml::parse_bool(text);
+    if (!v) return quoted(text) + " is not true or false";
+    c.*member = *v;
+    return "";
+  };
+}
+
 // A share of a server's items: "0.1" or "10%", within 0..1.
 Setter share(double AppConfig::*member) {
   return [=](AppConfig& c, std::string_view text) -> std::string {
@@ -198,6 +208,21 @@ std::vector<KeySpec> build() {
                 [](AppConfig& c) -> size_t& { return c.store.map_size; })},
       {doc("import.every", "0 (off)", "0 (off) or 1m..7d", "how often every server is imported"),
        every(&AppConfig::import_every)},
+      {doc("import.full_every", format_duration(d.import_full_every), "0 (every import is full) or 1m..30d",
+           "a server is imported whole (and what it no longer lists pruned) at least this often; imports in "
+           "between ask only for what changed"),
+       [](AppConfig& c, std::string_view text) {
+         return duration_check(text, minutes(1), hours(24 * 30), true, c.import_full_every);
+       }},
+      {doc("import.delta_margin", format_duration(d.import_delta_margin), "0s..1d",
+           "an incremental import asks for changes since this long before the last import started (clock skew)"),
+       [](AppConfig& c, std::string_view text) {
+         return duration_check(text, seconds(0), hours(24), true, c.import_delta_margin);
+       }},
+      {doc("import.jellyfin_delta", d.import_jellyfin_delta ? "true" : "false", "true or false",
+           "import Jellyfin servers by delta too; its change filter sees new items but no watch-state change, so "
+           "turn it on only when Jellyfin's webhooks reach ingest"),
+       flag(&AppConfig::import_jellyfin_delta)},
       {doc("export.every", "0 (off)", "0 (off) or 1m..7d", "how often every server is exported (push mode)"),
        every(&AppConfig::export_every)},
       {doc("export.concurrency", std::to_string(d.export_concurrency), "1..64", "concurrent write requests per server"),

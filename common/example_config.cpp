@@ -59,6 +59,9 @@ webhook:
   max_attempts: 10                  # refusals before an event moves to the failed list
 import:
   every: 0                          # 0 = no schedule, else e.g. 1h
+  full_every: 1d                    # a full import at least this often; deltas in between (0 = always full)
+  delta_margin: 5m                  # deltas start this long before the last import's start
+  jellyfin_delta: false             # Jellyfin's filter misses watch-state changes: full unless webhooks carry them
   prune_guard: 0.1                  # refuse to prune more than 10% of a server's items at once
 export:
   every: 0

@@ -11,8 +11,19 @@ Result<FetchJob> parse_fetch_job(const nlohmann::json& body) {
   job.server = fields.string("server");
   const std::string kind = fields.string("kind");
   if (!fields.ok()) return fields.as_error();
+  // plan and pages: a full listing or a delta (docs/protocol.md job.fetch `import`).
+  auto read_import = [&] {
+    const std::string import = fields.string_or("import", std::string(protocol::kImportFull));
+    if (import == protocol::kImportDelta) {
+      job.since = fields.integer("since", 1, INT64_MAX / 2);
+    } else if (import != protocol::kImportFull) {
+      fields.invalid("import", "is '" + import.substr(0, 32) + "', not full or delta");
+    }
+  };
   if (kind == "plan") {
     job.kind = FetchJob::Kind::plan;
+    read_import();
+    if (!fields.ok()) return fields.as_error();
     return job;
   }
   if (kind == protocol::kFetchItems) {
@@ -39,6 +50,7 @@ Result<FetchJob> parse_fetch_job(const nlohmann::json& body) {
   job.start = fields.integer("start", 0, INT64_MAX / 2);
   job.count = fields.integer("count", 0, INT64_MAX / 2);
   job.page_size = fields.integer_or("page_size", 0, 0, 10000);
+  read_import();
   if (!fields.ok()) return fields.as_error();
   return job;
 }

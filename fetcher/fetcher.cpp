@@ -22,18 +22,21 @@ Result<nlohmann::json> Fetcher::handle(const Message& message, JobContext& ctx) 
   auto pool = clients_.clients_for(job->server, 1);
   if (!pool) return pool.error();
   BackendClient& client = *(*pool)->clients.front();
-  if (job->kind == FetchJob::Kind::plan) return plan(client);
+  if (job->kind == FetchJob::Kind::plan) return plan(client, job->since);
   if (job->kind == FetchJob::Kind::items) return items(client, *job);
   return pages(client, *job, ctx);
 }
 
-Result<nlohmann::json> Fetcher::plan(BackendClient& client) {
+// A delta's plan (since > 0) counts what the server's change filter lists, so the pages jobs
+// cover the delta only.
+Result<nlohmann::json> Fetcher::plan(BackendClient& client, int64_t since) {
   auto identity = client.identity();
   if (!identity) return identity.error();
   auto libraries = client.libraries();
   if (!libraries) return libraries.error();
   nlohmann::json listed = nlohmann::json::array();
-  for (const Library& library : *libraries) {
+  for (Library& library : *libraries) {
+    library.changed_since = since;
     int64_t total = 0;
     if (!library.ignored) {
       auto count = client.count_items(library);
@@ -57,6 +60,7 @@ Result<nlohmann::json> Fetcher::pages(BackendClient& client, const FetchJob& job
   Library library;
   library.id = job.library;
   library.kind = job.library_kind;
+  library.changed_since = job.since;
   const int64_t page_size = job.page_size > 0 ? job.page_size : options_.config.page_size;
   const int64_t end = job.start + job.count;
   int64_t position = job.start;

@@ -116,12 +116,7 @@ void RequestRun::start_imports() {
   for (const auto& server : import_servers_) {
     auto& imp = imports_[server];
     imp.previous_sync = store_.last_sync(server, SyncDirection::import);
-    // Every import pulls whole libraries today (`-f` is the only kind), so every import is full;
-    // incremental imports will make this request_.full or a due import.full_every. An export's
-    // pull (export -f, a first export) reads whole libraries too but does not prune: its
-    // `--force` overrides the export guard and must not override the pruning guard as well, and
-    // the export's own 404s drop what it would have written to (rule 8's other half).
-    imp.full = request_.command == "import";
+    choose_import_kind(server, imp);
     if (imp.full) imp.pruning = ImportPruning(server);
     if (!request_.dry_run) {
       auto batch = store_.begin_write();
@@ -129,9 +124,38 @@ void RequestRun::start_imports() {
       if (auto c = batch.commit(); !c) add_error(server, server + ": " + c.error().message);
     }
     imp.outstanding = 1;
-    submit_fetch(server, {{"server", server}, {"kind", "plan"}});
+    nlohmann::json plan = {{"server", server}, {"kind", "plan"}};
+    if (imp.since > 0) {
+      plan[protocol::kImportField] = protocol::kImportDelta;
+      plan[protocol::kSinceField] = imp.since;
+    }
+    summary_.servers[server].import_kind = imp.since > 0 ? "delta" : "full";
+    summary_.servers[server].since = imp.since;
+    submit_fetch(server, std::move(plan));
     if (progress_) progress_(server, "plan", 0, 0);
   }
+}
+
+// An import is a delta when the server has had a full import within import.full_every, the
+// request did not ask for a full one (-f), and its change filter is worth asking: Jellyfin's sees
+// no watch-state change (docs/configuration.md "Incremental import"), so Jellyfin servers are
+// imported whole unless import.jellyfin_delta says webhooks carry their changes. The delta starts
+// import.delta_margin before the last successful import's start (clock skew; Plex's `>>=` is
+// strict). An export's pull (export -f, a first export) reads whole libraries but does not prune:
+// its `--force` overrides the export guard and must not override the pruning guard as well, and
+// the export's own 404s drop what it would have written to (rule 8's other half).
+void RequestRun::choose_import_kind(const std::string& server, ServerImport& imp) const {
+  imp.since = 0;
+  imp.full = request_.command == "import";
+  if (!imp.full || request_.full || imp.previous_sync <= 0) return;
+  const auto& config = options_.config;
+  const int64_t last_full = store_.last_sync(server, SyncDirection::full_import);
+  if (last_full <= 0 || config.import_full_every.count() == 0 || now() - last_full >= config.import_full_every.count())
+    return;
+  const ServerConfig* s = servers_.find(server);
+  if (!s || (s->type == ServerType::jellyfin && !config.import_jellyfin_delta)) return;
+  imp.full = false;
+  imp.since = std::max<int64_t>(1, imp.previous_sync - config.import_delta_margin.count());
 }
 
 void RequestRun::submit_fetch(const std::string& server, nlohmann::json body) {
@@ -191,13 +215,18 @@ void RequestRun::on_plan_done(const Job& job, const nlohmann::json& result) {
     }
     summary.total += static_cast<uint64_t>(lib.total);
     for (int64_t start = 0; start < lib.total; start += chunk) {
-      submit_fetch(server, {{"server", server},
-                            {"kind", "pages"},
-                            {"library", lib.id},
-                            {"library_kind", lib.kind},
-                            {"start", start},
-                            {"count", std::min(chunk, lib.total - start)},
-                            {"page_size", options_.config.page_size}});
+      nlohmann::json pages = {{"server", server},
+                              {"kind", "pages"},
+                              {"library", lib.id},
+                              {"library_kind", lib.kind},
+                              {"start", start},
+                              {"count", std::min(chunk, lib.total - start)},
+                              {"page_size", options_.config.page_size}};
+      if (const int64_t since = imports_[server].since; since > 0) {
+        pages[protocol::kImportField] = protocol::kImportDelta;
+        pages[protocol::kSinceField] = since;
+      }
+      submit_fetch(server, std::move(pages));
       ++imports_[server].outstanding;
     }
   }
@@ -296,8 +325,10 @@ void RequestRun::finish_import_server(const std::string& server) {
   if (!imp.failed && !request_.dry_run) {
     auto batch = store_.begin_write();
     const uint64_t pruned = prune ? ImportPruning::apply(batch, *prune) : 0;
-    // lastSync moves only when the server's whole import succeeded (DESIGN §4).
+    // lastSync moves only when the server's whole import succeeded (DESIGN §4); the full one only
+    // after a full import (the next delta's kind depends on it).
     batch.set_last_sync(server, SyncDirection::import, started_at_);
+    if (imp.full) batch.set_last_sync(server, SyncDirection::full_import, started_at_);
     if (auto c = batch.commit(); !c) {
       add_error(server, server + ": " + c.error().message);
     } else {
@@ -311,8 +342,8 @@ void RequestRun::finish_import_server(const std::string& server) {
       spdlog::trace("{}: {} '{}' (record {}) is no longer listed: its {} metadata is pruned", server, g.key, g.title,
                     g.record_id, server);
   }
-  spdlog::info("{}: import {}: {} fetched, {} matched, {} new, {} changed, {} unmatched, {} pruned{}; {} records written",
-               server, imp.failed ? "failed" : "done", s.fetched, s.matched, s.created, s.changed, s.unmatched, s.pruned,
+  spdlog::info("{}: {} import {}: {} fetched, {} matched, {} new, {} changed, {} unmatched, {} pruned{}; {} records written",
+               server, imp.since > 0 ? "delta" : "full", imp.failed ? "failed" : "done", s.fetched, s.matched, s.created, s.changed, s.unmatched, s.pruned,
                prune && !prune->allowed() ? " (the pruning guard refused " + std::to_string(prune->gone.size()) + ")"
                                           : std::string(),
                imp.written);

@@ -28,6 +28,8 @@ void to_json(nlohmann::json& j, const ServerSummary& s) {
        {"skipped", s.skipped}, {"ignored", s.ignored}, {"given_up", s.given_up},   {"mixed", s.mixed},
        {"errors", s.errors}};
   if (!s.refused.empty()) j["refused"] = s.refused;
+  if (!s.import_kind.empty()) j["import"] = s.import_kind;
+  if (s.since > 0) j["since"] = s.since;
 }
 
 void from_json(const nlohmann::json& j, ServerSummary& s) {
@@ -50,6 +52,8 @@ void from_json(const nlohmann::json& j, ServerSummary& s) {
   s.mixed = j.value("mixed", uint64_t{0});
   s.errors = j.value("errors", std::vector<std::string>{});
   s.refused = j.value("refused", std::string{});
+  s.import_kind = j.value("import", std::string{});
+  s.since = j.value("since", int64_t{0});
 }
 
 void to_json(nlohmann::json& j, const RunSummary& s) {

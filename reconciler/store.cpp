@@ -17,7 +17,12 @@ lmdb::txn read_txn(const StoreEnv& env) { return lmdb::txn::begin(env.env.handle
 }  // namespace
 
 std::string_view to_string(SyncDirection direction) {
-  return direction == SyncDirection::import ? "import" : "export";
+  switch (direction) {
+    case SyncDirection::import: return "import";
+    case SyncDirection::full_import: return "full_import";
+    case SyncDirection::export_: return "export";
+  }
+  return "export";
 }
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -209,7 +214,7 @@ int64_t Store::last_sync(const std::string& server, SyncDirection direction) con
   if (!impl_->env) return 0;
   auto txn = read_txn(*impl_->env);
   return store_ops::meta_get_int(txn, *impl_->env,
-                                 store_ops::last_sync_key(server, direction == SyncDirection::import), 0);
+                                 store_ops::last_sync_key(server, to_string(direction)), 0);
 }
 
 void Store::for_each_unmatched(

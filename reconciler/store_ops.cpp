@@ -112,9 +112,11 @@ std::string change_key(int64_t updated_at, uint64_t id) {
   return be64(static_cast<uint64_t>(updated_at) ^ (uint64_t(1) << 63)) + be64(id);
 }
 
-std::string last_sync_key(const std::string& server, bool import) {
+std::string last_sync_key(const std::string& server, std::string_view direction) {
   // Appended, not `std::string(a) + b + c`: GCC 12 warns (-Warray-bounds) on that form wrongly.
-  std::string key = import ? "last_sync/import/" : "last_sync/export/";
+  std::string key = "last_sync/";
+  key += direction;
+  key += '/';
   key += server;
   return key;
 }

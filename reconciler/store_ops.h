@@ -21,7 +21,7 @@ std::string be64(uint64_t value);
 uint64_t from_be64(std::string_view bytes);
 // `changes` key: be64(updated_at with its sign bit flipped, so negative times sort first) + be64(id).
 std::string change_key(int64_t updated_at, uint64_t id);
-std::string last_sync_key(const std::string& server, bool import);
+std::string last_sync_key(const std::string& server, std::string_view direction);
 
 // `pointers` (schema 2) holds both kinds of keys in one index, each in its own on-disk form:
 // - match keys (match_keys.h) shortened: `guid_<source>://<value>/<type>` as "\x01", the

@@ -43,7 +43,7 @@ StoreStats Store::stats(int max_ignored) const {
   stats.pointer_conflicts = static_cast<uint64_t>(store_ops::meta_get_int(txn, env, kMetaPointerConflicts, 0));
   stats.schema_version = static_cast<int>(store_ops::meta_get_int(txn, env, kMetaSchemaVersion, 0));
 
-  // lastSync values: meta keys "last_sync/<import|export>/<server>".
+  // lastSync values: meta keys "last_sync/<import|full_import|export>/<server>".
   auto meta = lmdb::cursor::open(txn, env.meta);
   const std::string prefix = "last_sync/";
   lmdb::val mkey(prefix), mvalue;
@@ -51,12 +51,18 @@ StoreStats Store::stats(int max_ignored) const {
     std::string name(mkey.data(), mkey.size());
     if (name.compare(0, prefix.size(), prefix) != 0) break;
     std::string rest = name.substr(prefix.size());
-    bool import = rest.rfind("import/", 0) == 0;
-    bool export_ = rest.rfind("export/", 0) == 0;
-    if (!import && !export_) continue;
-    std::string server = rest.substr(7);
-    int64_t when = store_ops::meta_get_int(txn, env, name, 0);
-    (import ? stats.last_sync[server].import : stats.last_sync[server].export_) = when;
+    const size_t slash = rest.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string direction = rest.substr(0, slash);
+    const std::string server = rest.substr(slash + 1);
+    const int64_t when = store_ops::meta_get_int(txn, env, name, 0);
+    if (direction == "import") {
+      stats.last_sync[server].import = when;
+    } else if (direction == "full_import") {
+      stats.last_sync[server].full_import = when;
+    } else if (direction == "export") {
+      stats.last_sync[server].export_ = when;
+    }
   }
   meta.close();
 

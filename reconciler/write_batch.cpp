@@ -157,7 +157,7 @@ uint64_t WriteBatch::drop_server_key(const std::string& server, const std::strin
 void WriteBatch::set_last_sync(const std::string& server, SyncDirection direction, int64_t unix_seconds) {
   guarded(*impl_, [&]() -> int {
     store_ops::meta_put(impl_->txn, *impl_->store->env,
-                        store_ops::last_sync_key(server, direction == SyncDirection::import),
+                        store_ops::last_sync_key(server, to_string(direction)),
                         std::to_string(unix_seconds));
     return 0;
   });

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "client_util.h"
+#include "ws/iso_time.h"
 #include "ws/json_fields.h"
 #include "ws/mediabrowser_items.h"
 #include "ws/text.h"
@@ -91,6 +92,15 @@ Result<std::vector<Library>> MediaBrowserClient::libraries() {
     out.push_back(std::move(library));
   }
   return out;
+}
+
+std::string MediaBrowserClient::change_filter(int64_t since) {
+  if (since <= 0) return "";
+  // With `Z` (a date without a zone is taken as the server's local time), whole seconds as
+  // Emby's own Kodi add-on sends it.
+  std::string at = iso_time::format(since);
+  if (auto dot = at.find('.'); dot != std::string::npos) at = at.substr(0, dot) + "Z";
+  return "&MinDateLastSavedForUser=" + backend_detail::url_encode(at);
 }
 
 Result<int64_t> MediaBrowserClient::count_items(const Library& library) {

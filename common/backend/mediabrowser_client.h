@@ -48,8 +48,13 @@ class MediaBrowserClient : public BackendClient {
  private:
   Result<Ok> require_user() const;
   std::string items_target(const Library& library, int64_t start, int64_t size) const {
-    return items_target(library.id, library.kind == MediaType::movie ? "Movie" : "Episode", start, size);
+    return items_target(library.id, library.kind == MediaType::movie ? "Movie" : "Episode", start, size) +
+           change_filter(library.changed_since);
   }
+  // `&MinDateLastSavedForUser=<ISO, UTC>` ("" when 0). Jellyfin (all versions) compares it with
+  // the item's DateLastSaved (metadata), Emby with the user's data save time; the ForUser name
+  // because Jellyfin ≤ 10.10 binds `MinDateLastSaved` alone wrongly (docs/configuration.md).
+  static std::string change_filter(int64_t since);
   // Fills `parent` and the series year of episodes from the cache. Unknown series are read once:
   // the whole library's series in bulk the first time a page needs several, else one by one.
   Result<Ok> resolve_series(std::vector<MediaItem>& items, const std::string& library_id);

@@ -97,7 +97,18 @@ std::string PlexClient::items_target(const Library& library, int64_t start, int6
              .add("sort", library.kind == MediaType::movie ? "addedAt" : "episode.addedAt")
              .add("X-Plex-Container-Start", start)
              .add("X-Plex-Container-Size", size)
-             .str();
+             .str() +
+         change_filter(library.changed_since);
+}
+
+// `(lastViewedAt > since OR addedAt > since)` in PMS's filter language (pms_openapi_1.2.0 "Media
+// Queries": `>>=` is "after", dates are epoch seconds, push=1/or=1/pop=1 group and OR): a play
+// (scrobble stamps lastViewedAt now) or a newly added item. An unmark clears lastViewedAt and is
+// never listed; a full import or a webhook carries it.
+std::string PlexClient::change_filter(int64_t since) {
+  if (since <= 0) return "";
+  const std::string at = std::to_string(since);
+  return "&push=1&lastViewedAt>>=" + at + "&or=1&addedAt>>=" + at + "&pop=1";
 }
 
 Result<int64_t> PlexClient::count_items(const Library& library) {

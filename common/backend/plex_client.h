@@ -14,6 +14,8 @@ class PlexClient final : public BackendClient {
   Result<ServerIdentity> identity() override;
   Result<std::vector<Library>> libraries() override;
   Result<int64_t> count_items(const Library& library) override;
+  // The query that narrows a section listing to what changed since `since` ("" when 0).
+  static std::string change_filter(int64_t since);
   Result<ItemPage> fetch_page(const Library& library, int64_t start, int64_t size) override;
   Result<MediaItem> fetch_item(const std::string& item_id) override;
   Result<std::vector<MediaItem>> fetch_items(const std::vector<std::string>& item_ids) override;

@@ -82,7 +82,8 @@ TEST_CASE("an item deleted from one server is forgotten there only, and one dele
   // Deleted on Jellyfin: the next import forgets them there, and only there.
   remove_item(fakes["jellyfin"], watched->ids.at("jellyfin"));
   remove_item(fakes["jellyfin"], unplayed->ids.at("jellyfin"));
-  const json imported = watchstate_ok(folder, {"state:import"});
+  // Pruning needs a full import (rule 8): a delta lists only what changed.
+  const json imported = watchstate_ok(folder, {"state:import", "-f"});
   INFO("import: " << imported.dump());
   CHECK(server_summary(imported, "jellyfin").at("pruned") == 2);
   CHECK(server_summary(imported, "plex").at("pruned") == 0);
@@ -123,7 +124,7 @@ TEST_CASE("an item deleted from one server is forgotten there only, and one dele
   // Deleted everywhere: the record stays, with its history, listed as an orphan.
   remove_item(fakes["plex"], watched->ids.at("plex"));
   remove_item(fakes["emby"], watched->ids.at("emby"));
-  const json last = watchstate_ok(folder, {"state:import"});
+  const json last = watchstate_ok(folder, {"state:import", "-f"});
   INFO("import: " << last.dump());
   CHECK(server_summary(last, "plex").at("pruned") == 1);
   CHECK(server_summary(last, "emby").at("pruned") == 1);
@@ -165,7 +166,7 @@ TEST_CASE("an import that would forget most of a server's library prunes nothing
   }
   REQUIRE(stored_removed > plex_records / 2);
 
-  auto refused = folder.watchstate({"state:import", "--output", "json"});
+  auto refused = folder.watchstate({"state:import", "-f", "--output", "json"});
   INFO(refused.describe());
   CHECK(refused.exit_code == 1);
   const json reply = refused.json();
@@ -179,7 +180,7 @@ TEST_CASE("an import that would forget most of a server's library prunes nothing
   CHECK(records_of(folder, "plex") == plex_records);
   CHECK(records_of(folder, "jellyfin") == jellyfin_records);
   // The text summary says it too.
-  auto text = folder.watchstate({"state:import"});
+  auto text = folder.watchstate({"state:import", "-f"});
   CHECK(text.exit_code == 1);
   CHECK_THAT(text.out, Catch::Contains("refused: plex: the import would prune"));
 
@@ -200,6 +201,6 @@ TEST_CASE("an import that would forget most of a server's library prunes nothing
   // The records stay: Jellyfin still has every one of them.
   CHECK(watchstate_ok(folder, {"state:list", "--orphans"}).empty());
   // Pruned, the next import has nothing left to refuse.
-  const json again = watchstate_ok(folder, {"state:import"});
+  const json again = watchstate_ok(folder, {"state:import", "-f"});
   CHECK(server_summary(again, "plex").at("pruned") == 0);
 }

@@ -83,6 +83,11 @@ struct AppConfig {
   WebhookConfig webhook;
   std::chrono::seconds import_every{0};  // 0 = no schedule
   std::chrono::seconds export_every{0};
+  // Incremental import (DESIGN §5): a server is imported whole at least this often (0: always);
+  // between, by delta from its last import's start less the margin.
+  std::chrono::seconds import_full_every{24 * 3600};
+  std::chrono::seconds import_delta_margin{300};
+  bool import_jellyfin_delta = false;  // Jellyfin's filter misses every watch-state change
   int page_size = 500;                   // items per page asked of a server
   int export_concurrency = 4;            // concurrent write requests per server
   int progress_min_delta_s = 5;          // rule 5: a move of more than this counts

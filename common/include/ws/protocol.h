@@ -31,6 +31,13 @@ inline constexpr std::string_view kServiceExport = "export";
 inline constexpr std::string_view kFetchPlan = "plan";
 inline constexpr std::string_view kFetchPages = "pages";
 inline constexpr std::string_view kFetchItems = "items";
+// job.fetch `import` of plan and pages jobs: the whole libraries, or (with `since`, unix seconds)
+// only what the server's change filter reports changed since then (DESIGN §5 "Incremental
+// import"). Absent: full.
+inline constexpr std::string_view kImportField = "import";
+inline constexpr std::string_view kImportFull = "full";
+inline constexpr std::string_view kImportDelta = "delta";
+inline constexpr std::string_view kSinceField = "since";
 // Most ids one `items` job may name: a webhook burst is cut into jobs of this many.
 inline constexpr size_t kMaxFetchItems = 500;
 

@@ -18,6 +18,9 @@ struct FetchJob {
   enum class Kind { plan, pages, items };
   std::string server;
   Kind kind = Kind::plan;
+  // kind == plan or pages: an incremental import's delta (protocol `import: "delta"`) lists only
+  // what changed since `since` (unix seconds > 0); 0: the whole libraries.
+  int64_t since = 0;
   // kind == pages:
   std::string library;
   MediaType library_kind = MediaType::movie;
@@ -28,7 +31,8 @@ struct FetchJob {
   std::vector<std::string> items;
 };
 
-// Reads a job.fetch body. `server` is always needed; `library`, `library_kind`, `start` and
+// Reads a job.fetch body. `server` is always needed; plan and pages jobs may carry `import`
+// ("full", the default, or "delta", which needs `since` > 0); `library`, `library_kind`, `start` and
 // `count` for pages jobs; `page_size` is optional (1..10000 when given); `items` (1 to
 // protocol::kMaxFetchItems non-empty strings) for items jobs.
 Result<FetchJob> parse_fetch_job(const nlohmann::json& body);

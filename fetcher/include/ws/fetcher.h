@@ -36,7 +36,7 @@ class Fetcher {
  private:
   // The JobHandler: one job.fetch.
   Result<nlohmann::json> handle(const Message& job, JobContext& ctx);
-  Result<nlohmann::json> plan(BackendClient& client);
+  Result<nlohmann::json> plan(BackendClient& client, int64_t since);
   Result<nlohmann::json> pages(BackendClient& client, const FetchJob& job, JobContext& ctx);
   Result<nlohmann::json> items(BackendClient& client, const FetchJob& job);
 

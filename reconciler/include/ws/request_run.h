@@ -65,8 +65,11 @@ class RequestRun {
     int outstanding = 0;
     bool failed = false;
     // A full import: it lists the server's whole libraries, so what it does not list is gone
-    // (rule 8). Only those prune; a delta (incremental imports, to come) never does.
+    // (rule 8). Only those prune; a delta never does.
     bool full = false;
+    // > 0: a delta (DESIGN §5 "Incremental import"): only what the server's change filter lists
+    // as changed since this time (unix seconds). 0: whole libraries.
+    int64_t since = 0;
     ImportPruning pruning;  // the keys a full import listed
     uint64_t written = 0;  // records put (the summary has no column for it)
   };
@@ -78,6 +81,8 @@ class RequestRun {
 
   void fail_request(std::string error);
   void start_imports();
+  // Full or delta, and since when: see the definition.
+  void choose_import_kind(const std::string& server, ServerImport& imp) const;
   void start_exports();
   void submit_fetch(const std::string& server, nlohmann::json body);
   void on_plan_done(const Job& job, const nlohmann::json& result);

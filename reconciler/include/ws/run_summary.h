@@ -28,6 +28,8 @@ struct ServerSummary {
   uint64_t ignored = 0;   // writes the server answered as done but did not keep (read back)
   uint64_t given_up = 0;  // writes not planned: ignored export.max_ignored times already
   uint64_t mixed = 0;     // multi-episode files left as they are: their episodes disagree (rule 6)
+  std::string import_kind;  // import: "full" or "delta" (DESIGN §5 "Incremental import"); "" none
+  int64_t since = 0;        // a delta: changes since this time (unix seconds)
   std::vector<std::string> errors;  // first few, each names the server and what failed
   std::string refused;              // a guard's message, when it refused: the export guard on an
                                     // export, the pruning guard on an import

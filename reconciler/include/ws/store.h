@@ -37,11 +37,14 @@ inline constexpr int kStoreSchemaVersion = 2;
 // so an id past this would wrap the counter and let new records overwrite old ones.
 inline constexpr uint64_t kMaxRecordId = uint64_t(INT64_MAX) - 1;
 
-enum class SyncDirection { import, export_ };
-std::string_view to_string(SyncDirection direction);  // "import" / "export"
+// import: the start of the last successful import of either kind (full or delta);
+// full_import: of the last successful full import (DESIGN §5 "Incremental import").
+enum class SyncDirection { import, full_import, export_ };
+std::string_view to_string(SyncDirection direction);  // "import" / "full_import" / "export"
 
 struct LastSync {
   int64_t import = 0;  // unix seconds; 0 = never
+  int64_t full_import = 0;
   int64_t export_ = 0;
 };
 

@@ -37,6 +37,12 @@ struct Library {
   std::string title;
   MediaType kind = MediaType::movie;  // movie library, or a shows library (its items are episodes)
   bool ignored = false;               // listed in options.ignore: callers skip it
+  // > 0: an incremental import (DESIGN §5): count_items and fetch_page list only what the server's
+  // change filter reports changed since this time (unix seconds), with the filter's blind spots
+  // (docs/configuration.md "Incremental import"): Plex `lastViewedAt>>=` OR `addedAt>>=` (a play
+  // or a new item; never an unmark), Jellyfin and Emby `MinDateLastSavedForUser` (Emby: user data
+  // saved; Jellyfin: the item's metadata saved — new or re-scanned items, no watch-state change).
+  int64_t changed_since = 0;
 };
 
 struct ItemPage {
