@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ws/batch_applier.h"
+#include "ws/import_kind.h"
 #include "ws/job_results.h"
 #include "ws/protocol.h"
 
@@ -136,26 +137,21 @@ void RequestRun::start_imports() {
   }
 }
 
-// An import is a delta when the server has had a full import within import.full_every, the
-// request did not ask for a full one (-f), and its change filter is worth asking: Jellyfin's sees
-// no watch-state change (docs/configuration.md "Incremental import"), so Jellyfin servers are
-// imported whole unless import.jellyfin_delta says webhooks carry their changes. The delta starts
-// import.delta_margin before the last successful import's start (clock skew; Plex's `>>=` is
-// strict). An export's pull (export -f, a first export) reads whole libraries but does not prune:
-// its `--force` overrides the export guard and must not override the pruning guard as well, and
-// the export's own 404s drop what it would have written to (rule 8's other half).
+// An export's pull (export -f, a first export) reads whole libraries but does not prune: its
+// `--force` overrides the export guard and must not override the pruning guard as well, and the
+// export's own 404s drop what it would have written to (rule 8's other half).
 void RequestRun::choose_import_kind(const std::string& server, ServerImport& imp) const {
-  imp.since = 0;
-  imp.full = request_.command == "import";
-  if (!imp.full || request_.full || imp.previous_sync <= 0) return;
-  const auto& config = options_.config;
-  const int64_t last_full = store_.last_sync(server, SyncDirection::full_import);
-  if (last_full <= 0 || config.import_full_every.count() == 0 || now() - last_full >= config.import_full_every.count())
-    return;
-  const ServerConfig* s = servers_.find(server);
-  if (!s || (s->type == ServerType::jellyfin && !config.import_jellyfin_delta)) return;
-  imp.full = false;
-  imp.since = std::max<int64_t>(1, imp.previous_sync - config.import_delta_margin.count());
+  ImportKindInputs in;
+  in.import_command = request_.command == "import";
+  in.forced_full = request_.full;
+  in.last_import = imp.previous_sync;
+  in.last_full = store_.last_sync(server, SyncDirection::full_import);
+  in.now = now();
+  if (const ServerConfig* s = servers_.find(server)) in.type = s->type;
+  const ImportKind kind = ws::choose_import_kind(in, options_.config);
+  imp.full = in.import_command && kind.full;
+  imp.since = kind.since;
+  if (in.import_command) spdlog::debug("{}: {} import: {}", server, kind.full ? "full" : "delta", kind.why);
 }
 
 void RequestRun::submit_fetch(const std::string& server, nlohmann::json body) {
