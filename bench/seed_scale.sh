@@ -7,7 +7,9 @@
 #   a      fresh import, embedded
 #   mp     fresh import, multi-process with 1 and with 4 fetchers
 #   b      full re-import with nothing changed (embedded)
-#   c      incremental re-import (reported as absent while the CLI has none)
+#   c      incremental re-import with nothing changed (embedded): c1 as configured by default
+#          (Plex and Emby by delta, the two Jellyfin whole: import.jellyfin_delta off), c2 all four
+#          by delta (WS_IMPORT_JELLYFIN_DELTA=true)
 #   d      export after 1% of the items were played on one server (first a full export)
 #   e      first export to two servers (Plex, Jellyfin) whose states differ by ~16,000 plays each
 # Every run also prints records written (the reconciler's log: records put), bytes the fakes sent
@@ -227,16 +229,20 @@ if want a || want b; then
   measure "a fresh import, embedded" -- "${WSC[@]}" state:import "${IMPORT_ARGS[@]}"; after_run "$b0"
   if want b; then
     b0=$(fake_bytes "${FAKES[@]}")
-    measure "b re-import, nothing changed, embedded" -- "${WSC[@]}" state:import "${IMPORT_ARGS[@]}"; after_run "$b0"
+    measure "b full re-import, nothing changed, embedded" -- "${WSC[@]}" state:import -f "${IMPORT_ARGS[@]}"; after_run "$b0"
   fi
 fi
 if want c; then
-  if "$B/cli/watchstate" state:import --help 2>&1 | grep -qi 'incremental\|delta'; then
-    b0=$(fake_bytes "${FAKES[@]}")
-    measure "c incremental re-import, embedded" -- "${WSC[@]}" state:import; after_run "$b0"
-  else
-    echo "c incremental re-import: not implemented (state:import always pulls whole libraries)"
-  fi
+  echo "c: incremental re-import, nothing changed (embedded)"
+  # A delta needs a full import before it.
+  [[ -f $WS_DATA_PATH/db/data.mdb ]] || "${WSC[@]}" state:import >/dev/null 2>&1
+  b0=$(fake_bytes "${FAKES[@]}")
+  measure "c1 incremental re-import, default (Jellyfin whole)" -- "${WSC[@]}" state:import "${IMPORT_ARGS[@]}"; after_run "$b0"
+  echo "    kinds: $(jq -r '[.summary.servers | to_entries[] | "\(.key) \(.value.import) \(.value.fetched)"] | join(", ")' "$work/out.json")"
+  b0=$(fake_bytes "${FAKES[@]}")
+  WS_IMPORT_JELLYFIN_DELTA=true \
+    measure "c2 incremental re-import, all four by delta" -- "${WSC[@]}" state:import "${IMPORT_ARGS[@]}"; after_run "$b0"
+  echo "    kinds: $(jq -r '[.summary.servers | to_entries[] | "\(.key) \(.value.import) \(.value.fetched)"] | join(", ")' "$work/out.json")"
 fi
 
 # multi_process N: fresh state, ws-reconciler + N ws-fetcher + 1 ws-exporter, the CLI enqueues.
