@@ -76,3 +76,33 @@ TEST_CASE("an items job (a webhook's one-item fetch) names 1 to 500 item ids", "
   CHECK_THAT(refused({{"server", "jf"}, {"kind", "items"}, {"items", std::vector<std::string>(501, "x")}}),
              Catch::Contains("1 to 500"));
 }
+
+TEST_CASE("plan and pages jobs are full unless they say delta, which needs since", "[fetch_job]") {
+  const json pages = {{"server", "plex1"}, {"kind", "pages"}, {"library", "3"}, {"library_kind", "movie"},
+                      {"start", 0}, {"count", 5}};
+  auto full = ws::parse_fetch_job(pages);
+  REQUIRE(full);
+  CHECK(full->since == 0);
+  json delta = pages;
+  delta["import"] = "delta";
+  delta["since"] = 1'750'000'000;
+  auto read = ws::parse_fetch_job(delta);
+  REQUIRE(read);
+  CHECK(read->since == 1'750'000'000);
+  auto plan = ws::parse_fetch_job({{"server", "jf"}, {"kind", "plan"}, {"import", "delta"}, {"since", 1'700'000'000}});
+  REQUIRE(plan);
+  CHECK(plan->since == 1'700'000'000);
+  auto explicit_full = ws::parse_fetch_job({{"server", "jf"}, {"kind", "plan"}, {"import", "full"}, {"since", 5}});
+  REQUIRE(explicit_full);
+  CHECK(explicit_full->since == 0);  // since means nothing to a full listing
+
+  json no_since = pages;
+  no_since["import"] = "delta";
+  CHECK(error_of(no_since) == "job.fetch: 'since' is missing");
+  json zero = no_since;
+  zero["since"] = 0;
+  CHECK(error_of(zero).find("job.fetch: 'since' is out of range 1..") == 0);
+  json wrong = pages;
+  wrong["import"] = "some";
+  CHECK(error_of(wrong) == "job.fetch: 'import' is 'some', not full or delta");
+}

@@ -328,3 +328,70 @@ TEST_CASE("fetch_items reads many items in batches, past the page cap, and leave
     }
   }
 }
+
+// DESIGN §5 "Incremental import": each client's change filter on the wire, and what each fake
+// (mirroring its server, docs/configuration.md) lists for it — Plex a play but not an unmark,
+// Emby both, Jellyfin neither (its filter compares the item's metadata save date).
+TEST_CASE("a delta listing shows what each server's change filter sees", "[backend_client][incremental]") {
+  struct Expect {
+    std::string type;
+    bool sees_play;
+    bool sees_unmark;
+  };
+  for (const Expect& e : {Expect{"plex", true, false}, Expect{"emby", true, true}, Expect{"jellyfin", false, false}}) {
+    DYNAMIC_SECTION(e.type) {
+      auto s = start(e.type, {"--movies", "12", "--shows", "1", "--seasons", "1", "--episodes", "2", "--state-seed", "3",
+                              "--watched", "50"});
+      auto client = s.client();
+      auto libraries = client->libraries();
+      REQUIRE(libraries);
+      Library movies = library_of(*libraries, MediaType::movie);
+      movies.changed_since = std::time(nullptr) - 60;
+      auto count = client->count_items(movies);
+      REQUIRE(count);
+      CHECK(*count == 0);  // the seeded plays and the catalogue's add dates are long past
+
+      const auto items = s.fake.get_json("/__fake/items?type=movie");
+      std::string unplayed, played;
+      for (const auto& item : items) {
+        if (unplayed.empty() && !item.at("watched").get<bool>()) unplayed = item.at("id").get<std::string>();
+        if (played.empty() && item.at("watched").get<bool>()) played = item.at("id").get<std::string>();
+      }
+      REQUIRE_FALSE(unplayed.empty());
+      REQUIRE_FALSE(played.empty());
+      s.fake.post_json("/__fake/act", {{"item", unplayed}, {"action", "play"}, {"at", std::time(nullptr)}});
+      s.fake.post_json("/__fake/act", {{"item", played}, {"action", "unplay"}});
+
+      auto page = client->fetch_page(movies, 0, 50);
+      REQUIRE(page);
+      std::set<std::string> listed;
+      for (const auto& item : page->items) listed.insert(item.item_id);
+      CHECK(listed.count(unplayed) == (e.sees_play ? 1u : 0u));
+      CHECK(listed.count(played) == (e.sees_unmark ? 1u : 0u));
+      CHECK(page->total == static_cast<int64_t>(listed.size()));
+      auto recount = client->count_items(movies);
+      REQUIRE(recount);
+      CHECK(*recount == page->total);
+
+      // A newly added file: Plex (addedAt) and Jellyfin (DateLastSaved) list it; Emby's user-data
+      // filter is not known to (the fake says no).
+      std::string other;
+      for (const auto& item : items) {
+        const std::string id = item.at("id").get<std::string>();
+        if (id != unplayed && id != played) other = id;
+      }
+      s.fake.post_json("/__fake/act", {{"item", other}, {"action", "add"}, {"at", std::time(nullptr)}});
+      auto after_add = client->fetch_page(movies, 0, 50);
+      REQUIRE(after_add);
+      bool has_new = false;
+      for (const auto& item : after_add->items) has_new = has_new || item.item_id == other;
+      CHECK(has_new == (e.type != "emby"));
+
+      // Without a since: the whole library.
+      movies.changed_since = 0;
+      auto whole = client->count_items(movies);
+      REQUIRE(whole);
+      CHECK(*whole == 12);
+    }
+  }
+}
