@@ -41,14 +41,23 @@ int run_status(const CliContext& ctx, int timeout_seconds) {
   }
   auto number = [&](const char* key) { return std::to_string(status.value(key, uint64_t{0})); };
   const std::string running = status.value("running", "");
-  print_table(*ctx.out, {"RECONCILER", endpoint},
-              {{"running", running.empty() ? "idle" : running},
-               {"queued requests", number("queued_requests")},
-               {"jobs queued", number("jobs_queued")},
-               {"jobs in flight", number("jobs_in_flight")},
-               {"fetchers", number("fetchers")},
-               {"exporters", number("exporters")},
-               {"outbox", number("outbox")}});
+  std::vector<std::vector<std::string>> rows{{"running", running.empty() ? "idle" : running},
+                                             {"queued requests", number("queued_requests")},
+                                             {"jobs queued", number("jobs_queued")},
+                                             {"jobs in flight", number("jobs_in_flight")},
+                                             {"fetchers", number("fetchers")},
+                                             {"exporters", number("exporters")},
+                                             {"outbox", number("outbox")}};
+  if (auto it = status.find("imports"); it != status.end() && it->is_object()) {
+    for (const auto& [server, imp] : it->items()) {
+      const std::string kind = imp.value("kind", "");
+      rows.push_back({"last import: " + server,
+                      kind.empty() ? "never"
+                                   : format_time(imp.value("last", int64_t{0})) + " UTC (" + kind + "; last full " +
+                                         format_time(imp.value("last_full", int64_t{0})) + ")"});
+    }
+  }
+  print_table(*ctx.out, {"RECONCILER", endpoint}, rows);
   return kExitOk;
 }
 

@@ -308,7 +308,16 @@ class Reconciler::Impl {
   }
 
   nlohmann::json status() const {
+    // Per server: when its last import and its last full import started, and which kind the
+    // last one was (DESIGN §5 "Incremental import").
+    nlohmann::json imports = nlohmann::json::object();
+    for (const auto& s : servers_.servers) {
+      const int64_t last = store_->last_sync(s.name, SyncDirection::import);
+      const int64_t full = store_->last_sync(s.name, SyncDirection::full_import);
+      imports[s.name] = {{"last", last}, {"last_full", full}, {"kind", last == 0 ? "" : full >= last ? "full" : "delta"}};
+    }
     return {{"running", run_ ? run_->request().command : ""},
+            {"imports", std::move(imports)},
             {"queued_requests", queue_.size()},
             {"jobs_queued", broker_.queued()},
             {"jobs_in_flight", broker_.in_flight()},
