@@ -101,11 +101,8 @@ int run_stats(const CliContext& ctx) {
     return it == stats.per_server.end() ? uint64_t(0) : it->second;
   };
   auto sync_of = [&](const std::string& name, SyncDirection d) { return *store ? (*store)->last_sync(name, d) : 0; };
-  // The last import was a delta when the last full one started earlier (DESIGN §5).
   auto last_import_kind = [&](const std::string& name) -> std::string {
-    const int64_t any = sync_of(name, SyncDirection::import);
-    if (any == 0) return "";
-    return sync_of(name, SyncDirection::full_import) >= any ? "full" : "delta";
+    return *store ? std::string((*store)->last_import_kind(name)) : std::string();
   };
   auto ignored_of = [&](const std::string& name) {
     auto it = stats.ignored_writes.find(name);

@@ -314,7 +314,7 @@ class Reconciler::Impl {
     for (const auto& s : servers_.servers) {
       const int64_t last = store_->last_sync(s.name, SyncDirection::import);
       const int64_t full = store_->last_sync(s.name, SyncDirection::full_import);
-      imports[s.name] = {{"last", last}, {"last_full", full}, {"kind", last == 0 ? "" : full >= last ? "full" : "delta"}};
+      imports[s.name] = {{"last", last}, {"last_full", full}, {"kind", store_->last_import_kind(s.name)}};
     }
     return {{"running", run_ ? run_->request().command : ""},
             {"imports", std::move(imports)},

@@ -325,6 +325,7 @@ void RequestRun::finish_import_server(const std::string& server) {
     // after a full import (the next delta's kind depends on it).
     batch.set_last_sync(server, SyncDirection::import, started_at_);
     if (imp.full) batch.set_last_sync(server, SyncDirection::full_import, started_at_);
+    batch.set_last_sync(server, SyncDirection::delta_import, imp.full ? 0 : started_at_);
     if (auto c = batch.commit(); !c) {
       add_error(server, server + ": " + c.error().message);
     } else {

@@ -20,6 +20,7 @@ std::string_view to_string(SyncDirection direction) {
   switch (direction) {
     case SyncDirection::import: return "import";
     case SyncDirection::full_import: return "full_import";
+    case SyncDirection::delta_import: return "delta_import";
     case SyncDirection::export_: return "export";
   }
   return "export";
@@ -215,6 +216,11 @@ int64_t Store::last_sync(const std::string& server, SyncDirection direction) con
   auto txn = read_txn(*impl_->env);
   return store_ops::meta_get_int(txn, *impl_->env,
                                  store_ops::last_sync_key(server, to_string(direction)), 0);
+}
+
+std::string_view Store::last_import_kind(const std::string& server) const {
+  if (last_sync(server, SyncDirection::import) == 0) return "";
+  return last_sync(server, SyncDirection::delta_import) != 0 ? "delta" : "full";
 }
 
 void Store::for_each_unmatched(

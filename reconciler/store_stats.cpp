@@ -43,7 +43,7 @@ StoreStats Store::stats(int max_ignored) const {
   stats.pointer_conflicts = static_cast<uint64_t>(store_ops::meta_get_int(txn, env, kMetaPointerConflicts, 0));
   stats.schema_version = static_cast<int>(store_ops::meta_get_int(txn, env, kMetaSchemaVersion, 0));
 
-  // lastSync values: meta keys "last_sync/<import|full_import|export>/<server>".
+  // lastSync values: meta keys "last_sync/<import|full_import|delta_import|export>/<server>".
   auto meta = lmdb::cursor::open(txn, env.meta);
   const std::string prefix = "last_sync/";
   lmdb::val mkey(prefix), mvalue;
@@ -60,6 +60,8 @@ StoreStats Store::stats(int max_ignored) const {
       stats.last_sync[server].import = when;
     } else if (direction == "full_import") {
       stats.last_sync[server].full_import = when;
+    } else if (direction == "delta_import") {
+      stats.last_sync[server].delta_import = when;
     } else if (direction == "export") {
       stats.last_sync[server].export_ = when;
     }

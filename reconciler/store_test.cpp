@@ -299,6 +299,28 @@ TEST_CASE("lastSync is kept per server and per direction", "[store]") {
   CHECK(stats.last_sync["jellyfin"].import == 300);
 }
 
+TEST_CASE("the last import's kind holds when a delta starts in the second of the full import", "[store]") {
+  TempDir tmp;
+  auto store = open_writer(tmp.db());
+  CHECK(store->last_import_kind("plex").empty());
+  // What a finished import writes (RequestRun): a full one both starts and clears the delta's.
+  auto finish = [&](bool full, int64_t started) {
+    auto batch = store->begin_write();
+    batch.set_last_sync("plex", SyncDirection::import, started);
+    if (full) batch.set_last_sync("plex", SyncDirection::full_import, started);
+    batch.set_last_sync("plex", SyncDirection::delta_import, full ? 0 : started);
+    REQUIRE(batch.commit().ok());
+  };
+  finish(true, 100);
+  CHECK(store->last_import_kind("plex") == "full");
+  finish(false, 100);  // the same second: start times alone would call it full
+  CHECK(store->last_import_kind("plex") == "delta");
+  CHECK(store->stats().last_sync["plex"].delta_import == 100);
+  finish(true, 100);
+  CHECK(store->last_import_kind("plex") == "full");
+  CHECK(store->last_sync("plex", SyncDirection::full_import) == 100);
+}
+
 TEST_CASE("the changes index is in updated_at order and follows updates", "[store]") {
   TempDir tmp;
   auto store = open_writer(tmp.db());

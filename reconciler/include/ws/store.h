@@ -38,13 +38,16 @@ inline constexpr int kStoreSchemaVersion = 2;
 inline constexpr uint64_t kMaxRecordId = uint64_t(INT64_MAX) - 1;
 
 // import: the start of the last successful import of either kind (full or delta);
-// full_import: of the last successful full import (DESIGN §5 "Incremental import").
-enum class SyncDirection { import, full_import, export_ };
-std::string_view to_string(SyncDirection direction);  // "import" / "full_import" / "export"
+// full_import: of the last successful full import (DESIGN §5 "Incremental import");
+// delta_import: of the last successful delta, 0 once a full import followed it — which kind ran
+// last cannot be told from the two start times alone: both runs may start in the same second.
+enum class SyncDirection { import, full_import, delta_import, export_ };
+std::string_view to_string(SyncDirection direction);  // "import" / "full_import" / "delta_import" / "export"
 
 struct LastSync {
   int64_t import = 0;  // unix seconds; 0 = never
   int64_t full_import = 0;
+  int64_t delta_import = 0;
   int64_t export_ = 0;
 };
 
@@ -220,6 +223,8 @@ class Store : public RecordSource {
   void for_each_backend_key(const std::string& server,
                             const std::function<bool(std::string_view key, uint64_t id)>& visit) const;
   int64_t last_sync(const std::string& server, SyncDirection direction) const;
+  // Which kind the server's last successful import was: "full", "delta", or "" (never imported).
+  std::string_view last_import_kind(const std::string& server) const;
   std::vector<std::pair<std::string, std::string>> outbox() const;
   // Unmatched items of `server` (every server when empty), in server and item id order.
   void for_each_unmatched(const std::string& server,
