@@ -73,13 +73,13 @@ struct JobChannel {
 JobContext::JobContext(JobChannel& channel, std::string job, int64_t attempt)
     : channel_(channel), job_(std::move(job)), attempt_(attempt) {}
 
-void JobContext::send_batch(nlohmann::json body) {
+void JobContext::send_batch(nlohmann::json body, std::string items_msgpack) {
   if (!body.is_object()) body = nlohmann::json::object();
   body["job"] = job_;
   body["attempt"] = attempt_;
   body["seq"] = seq_.fetch_add(1);
   stamp_message(body);  // now, not on each send: a batch is large, and a send may be retried
-  channel_.push_batch(Message{std::string(protocol::kBatchItems), std::move(body)});
+  channel_.push_batch(Message{std::string(protocol::kBatchItems), std::move(body), std::move(items_msgpack)});
 }
 
 bool JobContext::cancelled() const { return channel_.cancel.load(); }

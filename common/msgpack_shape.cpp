@@ -84,7 +84,7 @@ bool read_head(Reader& in, unsigned char tag, Head& head) {
 
 }  // namespace
 
-Result<Ok> check_msgpack_shape(std::string_view bytes, int max_depth) {
+Result<size_t> msgpack_value_size(std::string_view bytes, int max_depth) {
   Reader in(bytes);
   // Values still to read in each open container, innermost last: the walk's only state, so depth
   // costs 8 bytes a level and never a stack frame.
@@ -111,7 +111,13 @@ Result<Ok> check_msgpack_shape(std::string_view bytes, int max_depth) {
     while (!open.empty() && --open.back() == 0) open.pop_back();
     if (open.empty()) break;
   }
-  if (in.left() != 0) return shape_error("has bytes after its value", in.pos());
+  return in.pos();
+}
+
+Result<Ok> check_msgpack_shape(std::string_view bytes, int max_depth) {
+  auto size = msgpack_value_size(bytes, max_depth);
+  if (!size) return size.error();
+  if (*size != bytes.size()) return shape_error("has bytes after its value", *size);
   return Ok{};
 }
 

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ws/media_item_msgpack.h"
+
 namespace ws {
 
 Fetcher::Fetcher(zmq::context_t& context, FetcherOptions options)
@@ -71,11 +73,11 @@ Result<nlohmann::json> Fetcher::pages(BackendClient& client, const FetchJob& job
     auto page = client.fetch_page(library, position, std::min(page_size, end - position));
     if (!page) return page.error();
     if (page->covered() == 0) break;  // the library ended before the range did (it shrank)
-    nlohmann::json list = nlohmann::json::array();
-    for (const MediaItem& item : page->items) list.push_back(item);
+    std::string list;  // straight to MessagePack: no DOM on the hot path
+    append_items_msgpack(list, page->items);
     items += static_cast<int64_t>(page->items.size());
     position += page->covered();
-    ctx.send_batch({{"server", job.server}, {"library", job.library}, {"items", std::move(list)}});
+    ctx.send_batch({{"server", job.server}, {"library", job.library}}, std::move(list));
     ++batches;
     if (position >= page->total) break;
   }

@@ -73,11 +73,11 @@ void JobBroker::submit(Job job) {
 std::vector<BrokerEvent> JobBroker::handle(const Envelope& envelope) { return handle_impl(envelope, nullptr); }
 
 std::vector<BrokerEvent> JobBroker::handle(Envelope&& envelope) {
-  return handle_impl(envelope, envelope.message ? &envelope.message.value().body : nullptr);
+  return handle_impl(envelope, envelope.message ? &envelope.message.value() : nullptr);
 }
 
-// `movable_body`: the envelope's message body when the caller gave the envelope away.
-std::vector<BrokerEvent> JobBroker::handle_impl(const Envelope& envelope, nlohmann::json* movable_body) {
+// `movable`: the envelope's message when the caller gave the envelope away.
+std::vector<BrokerEvent> JobBroker::handle_impl(const Envelope& envelope, Message* movable) {
   Events events;
   const std::string& peer = envelope.peer;
   if (auto w = workers_.find(peer); w != workers_.end()) w->second.last_heard = now_();
@@ -105,7 +105,7 @@ std::vector<BrokerEvent> JobBroker::handle_impl(const Envelope& envelope, nlohma
       spdlog::debug("heartbeat from unknown {} not answered", describe_peer(peer));
   } else if (message.type == protocol::kBatchItems || message.type == protocol::kJobDone ||
              message.type == protocol::kJobFailed) {
-    on_job_message(peer, message, movable_body, events);
+    on_job_message(peer, message, movable, events);
   } else if (message.type == protocol::kAck) {
     on_ack(peer, message, events);
   } else {
@@ -151,7 +151,7 @@ void JobBroker::on_ready(const std::string& peer, const Message& message, Events
   w.idle_since = ++idle_counter_;
 }
 
-void JobBroker::on_job_message(const std::string& peer, const Message& message, nlohmann::json* movable_body,
+void JobBroker::on_job_message(const std::string& peer, const Message& message, Message* movable,
                                Events& events) {
   const json& body = message.body;
   MessageFields fields(message.type, body);
@@ -170,8 +170,10 @@ void JobBroker::on_job_message(const std::string& peer, const Message& message, 
   const std::string who = worker == workers_.end() ? describe_peer(peer) : "worker " + worker->second.name;
 
   if (message.type == protocol::kBatchItems) {
-    fields.require("items");
-    (void)fields.list_or_empty("items");
+    if (message.items_msgpack.empty()) {  // else decode_message found an array (read when applied)
+      fields.require("items");
+      (void)fields.list_or_empty("items");
+    }
     if (!fields.ok()) {
       // The worker still runs the job: drop it (it re-registers once it hears silence), so no
       // other job is given to a worker that is busy.
@@ -181,7 +183,11 @@ void JobBroker::on_job_message(const std::string& peer, const Message& message, 
       return refuse(peer, id_of(body), fields.error(), false, events);
     }
     f->second.deadline = now_() + options_.lease;
-    events.push_back({BrokerEvent::Kind::batch, f->second.job, movable_body ? std::move(*movable_body) : body});
+    if (movable) {
+      events.push_back({BrokerEvent::Kind::batch, f->second.job, std::move(movable->body), std::move(movable->items_msgpack)});
+    } else {
+      events.push_back({BrokerEvent::Kind::batch, f->second.job, body, message.items_msgpack});
+    }
     return;
   }
 

@@ -8,6 +8,7 @@
 #include "ws/batch_applier.h"
 #include "ws/import_kind.h"
 #include "ws/job_results.h"
+#include "ws/media_item_msgpack.h"
 #include "ws/protocol.h"
 
 namespace ws {
@@ -236,7 +237,18 @@ void RequestRun::apply_batches(std::vector<const BrokerEvent*>& batches) {
   for (const auto* e : batches) {
     const std::string& server = e->job.server;
     std::vector<MediaItem> items;
-    if (auto it = e->body.find("items"); it != e->body.end() && it->is_array()) {
+    if (!e->items_msgpack.empty()) {
+      ItemsReadReport report;
+      auto read = read_items_msgpack(e->items_msgpack, report);
+      if (read) {
+        items = std::move(*read);
+        for (MediaItem& item : items) item.server = server;  // a batch speaks for its job's server only
+      } else {
+        spdlog::warn("{}: batch of job {} is unreadable and skipped: {}", server, e->job.id, read.error().message);
+      }
+      for (const std::string& skipped : report.skipped)
+        spdlog::warn("{}: an item of batch {} is unreadable and skipped: {}", server, e->job.id, skipped);
+    } else if (auto it = e->body.find("items"); it != e->body.end() && it->is_array()) {
       items.reserve(it->size());
       for (const auto& j : *it) {
         try {

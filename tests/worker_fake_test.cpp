@@ -14,6 +14,7 @@
 #include "fake_process.h"
 #include "ws/exporter.h"
 #include "ws/fetcher.h"
+#include "ws/media_item_msgpack.h"
 #include "worker_testutil.h"
 #include "ws/zmq_channel.h"
 
@@ -134,8 +135,11 @@ TEST_CASE("a fetcher plans a server and fetches every item through page-range jo
               CHECK(message->body["attempt"] == 1);
               CHECK(message->body["server"] == fake.server);
               CHECK(message->body["library"] == library["id"]);
-              for (const auto& entry : message->body["items"]) {
-                ws::MediaItem item = entry.get<ws::MediaItem>();
+              ws::ItemsReadReport report;
+              auto batch = ws::read_items_msgpack(message->items_msgpack, report);
+              REQUIRE(batch.ok());
+              CHECK(report.skipped.empty());
+              for (const ws::MediaItem& item : *batch) {
                 CHECK(item.server == fake.server);
                 CHECK(item.type == (library["kind"] == "movie" ? ws::MediaType::movie : ws::MediaType::episode));
                 if (!received.insert(item.item_id).second) ++duplicates;

@@ -11,6 +11,7 @@
 
 #include "ws/config.h"
 #include "ws/json_fields.h"
+#include "ws/media_item_msgpack.h"
 #include "ws/message.h"
 #include "ws/record.h"
 #include "ws/webhook_parser.h"
@@ -109,7 +110,22 @@ std::unique_ptr<BackendClient> echo_client(ServerType type, std::string body) {
 void message_codec(std::string_view input) {
   auto [type, body] = split_first_line(input);
   auto message = decode_message(type, body);
-  if (message) (void)debug_text(*message);
+  if (!message) return;
+  (void)debug_text(*message);
+  if (message->items_msgpack.empty()) return;
+  // A batch's items, read without a DOM: what reads survives writing and reading again exactly.
+  ItemsReadReport report;
+  auto items = read_items_msgpack(message->items_msgpack, report);
+  if (!items) return;
+  std::string again;
+  append_items_msgpack(again, *items);
+  ItemsReadReport report_again;
+  auto reread = read_items_msgpack(again, report_again);
+  if (!reread || !report_again.skipped.empty() || !(*reread == *items)) std::abort();
+  // and the message re-encodes to a body that decodes to the same items
+  auto encoded = encode_message(*message);
+  auto decoded = decode_message(encoded.type_frame, encoded.body_frame);
+  if (!decoded || decoded->items_msgpack != message->items_msgpack) std::abort();
 }
 
 void record_codec(std::string_view input) {

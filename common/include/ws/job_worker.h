@@ -38,8 +38,9 @@ class JobContext {
 
   // Sends `batch.items` with `job`, `attempt` and `seq` (0, 1, ...) added to `body`. Blocks while
   // the queue to the socket thread is full (backpressure); returns at once when cancelled (the
-  // batch is then dropped). Thread-safe.
-  void send_batch(nlohmann::json body);
+  // batch is then dropped). Thread-safe. `items_msgpack`, when given, is the batch's `items` list
+  // already as MessagePack (append_items_msgpack), sent without passing through a DOM.
+  void send_batch(nlohmann::json body, std::string items_msgpack = {});
 
   // True once stop() was called or the broker was given up on: the handler should return soon
   // (its result is reported as a retryable failure). Check between pages / requests.

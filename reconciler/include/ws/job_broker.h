@@ -80,10 +80,16 @@ struct Job {
 
 struct BrokerEvent {
   enum class Kind { batch, done, failed };
-  Kind kind;
+  BrokerEvent() = default;
+  BrokerEvent(Kind kind_, Job job_, nlohmann::json body_, std::string items_msgpack_ = {})
+      : kind(kind_), job(std::move(job_)), body(std::move(body_)), items_msgpack(std::move(items_msgpack_)) {}
+
+  Kind kind = Kind::batch;
   Job job;                   // the job as submitted (with attempts, last_error)
   nlohmann::json body;       // batch: the batch.items body; done: the job.done "result";
                              // failed: {"error": "..."} — after max attempts
+  std::string items_msgpack;  // batch: the body's `items` as MessagePack (Message::items_msgpack),
+                              // when the body does not hold them
 };
 
 class JobBroker {
@@ -151,8 +157,8 @@ class JobBroker {
   using Events = std::vector<BrokerEvent>;
 
   void on_ready(const std::string& peer, const Message& message, Events& events);
-  std::vector<BrokerEvent> handle_impl(const Envelope& envelope, nlohmann::json* movable_body);
-  void on_job_message(const std::string& peer, const Message& message, nlohmann::json* movable_body, Events& events);
+  std::vector<BrokerEvent> handle_impl(const Envelope& envelope, Message* movable);
+  void on_job_message(const std::string& peer, const Message& message, Message* movable, Events& events);
   void on_ack(const std::string& peer, const Message& message, Events& events);
   void refuse(const std::string& peer, const std::string& ref, const std::string& error, bool fatal,
               Events& events);
