@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <utility>
 
 #include "mapper_internal.h"
@@ -309,7 +310,14 @@ MapResult map_item(const std::optional<Record>& stored, const MediaItem& in, con
     meta_changed = true;
   }
 
-  const bool progress_changed = mapper_detail::apply_progress(rec, before, in, ctx, report);
+  // Likewise a position: a newer report of the same position from another server (Jellyfin's and
+  // Emby's echo of a position we wrote there) moves its date and `via`, which the join needs, but
+  // leaves nothing to write anywhere — pushing it again would race the export that wrote it.
+  const bool progress_moved = mapper_detail::apply_progress(rec, before, in, ctx, report);
+  const bool progress_changed =
+      progress_moved && ((rec.progress.ms == 0) != (stored->progress.ms == 0) ||
+                         std::llabs(rec.progress.ms - stored->progress.ms) > ctx.options.progress_min_delta_ms);
+  if (progress_moved && !progress_changed) meta_changed = true;
 
   if (state_changed) {
     result.change = ChangeKind::state;

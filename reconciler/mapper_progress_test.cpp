@@ -61,6 +61,30 @@ TEST_CASE("a server's position that moved a few seconds is noise", "[mapper][pro
   }
 }
 
+TEST_CASE("another server reporting the same position later is metadata, nothing to push", "[mapper][progress]") {
+  // Jellyfin and Emby echo the position an export wrote there as a webhook: the record's position
+  // takes the newer report (the join of every report), but there is nothing to write anywhere,
+  // and a push would race the export still writing it.
+  const Record rec = in_progress();
+  SECTION("the same position") {
+    const MapResult r = map_item(rec, at_position(movie("my_emby", "e1"), 20 * kMinute, kLater), context("my_emby"));
+    CHECK(r.change == ChangeKind::metadata);
+    CHECK(r.record.progress == Progress{20 * kMinute, "my_emby", kLater});
+    CHECK(r.record.updated_at == rec.updated_at);
+  }
+  SECTION("a position a few seconds off") {
+    const MapResult r =
+        map_item(rec, at_position(movie("my_emby", "e1"), 20 * kMinute + 3'000, kLater), context("my_emby"));
+    CHECK(r.change == ChangeKind::metadata);
+    CHECK(r.record.updated_at == rec.updated_at);
+  }
+  SECTION("a position that really moved") {
+    const MapResult r = map_item(rec, at_position(movie("my_emby", "e1"), 25 * kMinute, kLater), context("my_emby"));
+    CHECK(r.change == ChangeKind::progress);
+    CHECK(r.record.updated_at == kNow);
+  }
+}
+
 TEST_CASE("a zero position never resets another server's position", "[mapper][progress]") {
   const Record rec = in_progress();
   SECTION("on an import") {
