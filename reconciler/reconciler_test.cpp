@@ -14,6 +14,7 @@
 #include "reconciler_testutil.h"
 #include "store_testutil.h"
 #include "ws/batch_applier.h"
+#include "ws/export_plan.h"
 #include "ws/protocol.h"
 #include "ws/zmq_channel.h"
 
@@ -229,4 +230,48 @@ TEST_CASE("a server with options.DRY_RUN is never written: an export leaves it o
   CHECK_THAT(named->body.at("summary").at("servers").at("jelly").at("errors").dump(),
              Catch::Contains("options.DRY_RUN is on"));
   CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
+}
+
+TEST_CASE("outbox entries that servers.yaml now forbids are dropped at a restart, not sent", "[reconciler][export]") {
+  // Planned before servers.yaml changed: jelly has since been set to DRY_RUN, emby to
+  // DISABLE_MARK_UNPLAYED, and "gone" was removed. Only emby's play may still go out.
+  RunningReconciler r("jelly:\n  type: jellyfin\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n"
+                      "  options:\n    DRY_RUN: true\n"
+                      "emby:\n  type: emby\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n"
+                      "  options:\n    DISABLE_MARK_UNPLAYED: true\n");
+  {
+    auto store = ws::testutil::open_writer(r.options.paths.db_dir());
+    auto batch = store->begin_write();
+    auto put = [&](const std::string& server, ws::PlannedExportKind kind, uint64_t record) {
+      ws::PlannedExport a;
+      a.server = server;
+      a.record_id = record;
+      a.kind = kind;
+      a.item = ws::testutil::item_from(server, "i" + std::to_string(record), ws::MediaType::movie);
+      a.played_at = 2000;
+      a.unmarked_at = kind == ws::PlannedExportKind::unplay ? 3000 : 0;
+      a.planned_at = 4000;
+      batch.outbox_put(a.key(), json(a).dump());
+    };
+    put("jelly", ws::PlannedExportKind::play, 1);
+    put("emby", ws::PlannedExportKind::unplay, 2);
+    put("emby", ws::PlannedExportKind::play, 3);
+    put("gone", ws::PlannedExportKind::play, 4);
+    REQUIRE(batch.commit().ok());
+  }
+  r.clock = 6000;
+  r.start();
+  Peer exporter = r.worker();
+  exporter.send("worker.ready", {{"worker", "test-exporter"}, {"serves", "export"}});
+
+  auto job = exporter.next_of("job.export", 10s);
+  REQUIRE(job);
+  INFO(job->body.dump());
+  std::vector<std::string> actions;
+  for (const auto& a : job->body.at("actions"))
+    actions.push_back(a.at("key").get<std::string>() + " " + a.at("action").get<std::string>());
+  CHECK(actions == std::vector<std::string>{"emby/3/state play"});
+  CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
+  Peer cli = r.control();
+  CHECK(r.status(cli).at("outbox") == 1);  // emby's play, until its job.done
 }

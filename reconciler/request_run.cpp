@@ -99,16 +99,39 @@ void RequestRun::start() {
 void RequestRun::resume_outbox(const std::vector<std::pair<std::string, std::string>>& outbox) {
   phase_ = Phase::exporting;
   std::vector<PlannedExport> actions;
+  auto drop = [&](const std::string& key) {
+    auto batch = store_.begin_write();
+    batch.outbox_erase(key);
+    (void)batch.commit();
+  };
   for (const auto& [key, value] : outbox) {
+    PlannedExport action;
     try {
-      actions.push_back(nlohmann::json::parse(value).get<PlannedExport>());
-      if (!actions.back().refused) resumed_.insert(actions.back().server);
+      action = nlohmann::json::parse(value).get<PlannedExport>();
     } catch (const std::exception& e) {
       spdlog::error("outbox entry '{}' is unreadable and is dropped: {}", key, e.what());
-      auto batch = store_.begin_write();
-      batch.outbox_erase(key);
-      (void)batch.commit();
+      drop(key);
+      continue;
     }
+    // servers.yaml may have changed since the action was planned (the process restarted with a
+    // new one): what the configuration now forbids is not sent.
+    const auto it = std::find_if(servers_.servers.begin(), servers_.servers.end(),
+                                 [&](const ServerConfig& s) { return s.name == action.server; });
+    std::string why;
+    if (it == servers_.servers.end()) {
+      why = "the server is no longer in servers.yaml";
+    } else if (!it->writable()) {
+      why = it->export_enabled ? "options.DRY_RUN is on in servers.yaml" : "export is disabled in servers.yaml";
+    } else if (action.kind == PlannedExportKind::unplay && !it->mark_unplayed) {
+      why = "options.DISABLE_MARK_UNPLAYED is on in servers.yaml";
+    }
+    if (!why.empty()) {
+      spdlog::warn("{}: outbox entry '{}' is dropped, not sent: {}", action.server, key, why);
+      drop(key);
+      continue;
+    }
+    if (!action.refused) resumed_.insert(action.server);
+    actions.push_back(std::move(action));
   }
   dispatcher_.resume(std::move(actions), false);
   maybe_advance();
