@@ -18,20 +18,23 @@ using ws::testing::run;
 
 namespace {
 
-// WS_ENDPOINTS_CONTROL for the test's lifetime.
+// WS_ENDPOINTS_CONTROL for the test's lifetime. Set it before a stack's threads start and unset it
+// after they end: setenv/unsetenv race with getenv in other threads (config loading reads WS_*).
 struct ControlEndpointEnv {
   explicit ControlEndpointEnv(const std::string& endpoint) { ::setenv("WS_ENDPOINTS_CONTROL", endpoint.c_str(), 1); }
   ~ControlEndpointEnv() { ::unsetenv("WS_ENDPOINTS_CONTROL"); }
 };
 
-// An embedded stack bound on tcp (as `serve` runs it), on ports the system picks.
-std::unique_ptr<EmbeddedStack> start_tcp_stack(const DataDir& data, int fetchers) {
+// An embedded stack bound on tcp (as `serve` runs it), on ports the system picks; the control
+// endpoint may be given (one known before the stack starts).
+std::unique_ptr<EmbeddedStack> start_tcp_stack(const DataDir& data, int fetchers,
+                                               const std::string& control = "tcp://127.0.0.1:*") {
   EmbeddedStackOptions so;
   so.paths = DataPaths{data.path};
   so.use_config_endpoints = true;
   so.config.endpoints.workers = "tcp://127.0.0.1:*";
   so.config.endpoints.events = "tcp://127.0.0.1:*";
-  so.config.endpoints.control = "tcp://127.0.0.1:*";
+  so.config.endpoints.control = control;
   so.fetchers = fetchers;
   auto stack = EmbeddedStack::start(so);
   if (!stack) FAIL("embedded stack: " << stack.error().message);
@@ -52,8 +55,12 @@ TEST_CASE("status fails with the endpoint's name when no reconciler answers", "[
 
 TEST_CASE("status shows a running reconciler's workers, as text and as JSON", "[cli]") {
   DataDir data;
-  auto stack = start_tcp_stack(data, 2);
-  ControlEndpointEnv env(stack->control_endpoint());
+  // An ipc endpoint, known before the stack starts, so that the environment is set before its
+  // threads run (an ASan run once aborted here with the variable set while they did).
+  const std::string endpoint = "ipc://" + (data.path / "control.ipc").string();
+  ControlEndpointEnv env(endpoint);
+  auto stack = start_tcp_stack(data, 2, endpoint);
+  REQUIRE(stack->control_endpoint() == endpoint);
 
   // The workers say worker.ready when they connect: wait until the reconciler counts them.
   nlohmann::json status;
