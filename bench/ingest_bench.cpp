@@ -25,6 +25,7 @@
 #include <httplib.h>
 
 #include "bench_report.h"
+#include "webhook_load.h"
 #include "ingest_testutil.h"
 #include "ws/ingest.h"
 
@@ -33,7 +34,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using ws::bench::cpu_model;
 using ws::bench::load_average;
-using ws::bench::percentile;
+using ws::bench::post_webhooks;
+using ws::bench::print_webhook_load;
+using ws::bench::WebhookLoad;
 
 struct Args {
   int connections = 16;
@@ -109,40 +112,8 @@ int main(int argc, char** argv) {
   std::thread serving([&] { ingest.run(); });
   const int port = ingest.listening_port();
 
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> counter{0};
-  std::vector<std::vector<double>> latencies(static_cast<size_t>(a.connections));
-  std::vector<uint64_t> refused(static_cast<size_t>(a.connections), 0);
-  std::vector<std::thread> clients;
-  const auto started = Clock::now();
-  for (int c = 0; c < a.connections; ++c) {
-    clients.emplace_back([&, c] {
-      httplib::Client client("127.0.0.1", port);
-      client.set_keep_alive(true);
-      client.set_tcp_nodelay(true);
-      auto& mine = latencies[static_cast<size_t>(c)];
-      mine.reserve(200000);
-      while (!stop) {
-        const std::string body = progress_body(counter++);
-        const auto t = Clock::now();
-        auto r = client.Post("/?type=jellyfin&apikey=bench-key", body, "text/plain");
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-        if (r && r->status == 202) {
-          mine.push_back(ms);
-        } else {
-          ++refused[static_cast<size_t>(c)];
-          if (refused[static_cast<size_t>(c)] <= 3)
-            std::fprintf(stderr, "answer other than 202 at %.3f s after %.1f ms: %s\n",
-                         std::chrono::duration<double>(Clock::now() - started).count(), ms,
-                         r ? std::to_string(r->status).c_str() : httplib::to_string(r.error()).c_str());
-        }
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(a.seconds));  // the measured interval
-  stop = true;
-  for (auto& t : clients) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  const WebhookLoad load = post_webhooks(port, "/?type=jellyfin&apikey=bench-key", a.connections, a.seconds,
+                                         [](uint64_t n) { return progress_body(n); });
 
   // Everything accepted must reach the reconciler and leave the spool.
   const auto drain = Clock::now();
@@ -150,13 +121,6 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   const double drain_s = std::chrono::duration<double>(Clock::now() - drain).count();
 
-  std::vector<double> all;
-  uint64_t refusals = 0;
-  for (size_t c = 0; c < latencies.size(); ++c) {
-    all.insert(all.end(), latencies[c].begin(), latencies[c].end());
-    refusals += refused[c];
-  }
-  std::sort(all.begin(), all.end());
   const auto& m = ingest.metrics();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -166,10 +130,7 @@ int main(int argc, char** argv) {
   std::printf("setup: %d keep-alive connections, %d ingest HTTP threads, %d s, Jellyfin progress webhooks (%zu bytes),\n"
               "       spool in %s (fdatasync median %.3f ms), reconciler double acking every event\n",
               a.connections, a.http_threads, a.seconds, progress_body(0).size(), root.string().c_str(), fsync);
-  std::printf("accepted (202): %zu in %.1f s = %.0f/s; other answers: %llu\n", all.size(), elapsed,
-              static_cast<double>(all.size()) / elapsed, static_cast<unsigned long long>(refusals));
-  std::printf("202 latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", percentile(all, 0.5),
-              percentile(all, 0.9), percentile(all, 0.99), percentile(all, 0.999), all.empty() ? 0 : all.back());
+  print_webhook_load(load);
   std::printf("acked by the reconciler double: %llu; spool drained %.2f s after the load stopped (depth %zu, failed %zu)\n",
               static_cast<unsigned long long>(m.events_acked.load()), drain_s, ingest.spool().depth(),
               ingest.spool().failed_count());

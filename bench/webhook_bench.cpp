@@ -29,6 +29,7 @@
 #include <httplib.h>
 
 #include "bench_report.h"
+#include "webhook_load.h"
 #include "e2e_fakes.h"
 #include "e2e_harness.h"
 #include "e2e_ingest.h"
@@ -41,6 +42,9 @@ using Clock = std::chrono::steady_clock;
 using ws::bench::cpu_model;
 using ws::bench::load_average;
 using ws::bench::percentile;
+using ws::bench::post_webhooks;
+using ws::bench::print_webhook_load;
+using ws::bench::WebhookLoad;
 using nlohmann::json;
 
 constexpr const char* kKey = "bench-webhook-key";
@@ -104,57 +108,23 @@ void intake(const Args& a) {
   for (auto& item : fake_items(fakes["jellyfin"]))
     if (!item.guids.empty()) items.push_back(std::move(item));
 
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> counter{0};
-  std::vector<std::vector<double>> latencies(static_cast<size_t>(a.connections));
-  std::vector<uint64_t> others(static_cast<size_t>(a.connections), 0);
-  std::vector<std::thread> clients;
-  const auto started = Clock::now();
-  for (int c = 0; c < a.connections; ++c) {
-    clients.emplace_back([&, c] {
-      httplib::Client client("127.0.0.1", port);
-      client.set_keep_alive(true);
-      client.set_tcp_nodelay(true);
-      auto& mine = latencies[static_cast<size_t>(c)];
-      const std::string target = "/?type=jellyfin&apikey=" + std::string(kKey);
-      while (!stop) {
-        const uint64_t n = counter++;
-        // Each item moves 10 s further each time it comes round: every event is a real change.
+  // Each item moves 10 s further each time it comes round: every event is a real change.
+  const WebhookLoad load =
+      post_webhooks(port, "/?type=jellyfin&apikey=" + std::string(kKey), a.connections, a.seconds, [&](uint64_t n) {
         const FakeItem& item = items[n % items.size()];
-        const std::string body = progress_body(server_id, user_id, item, 60'000 + int64_t(n / items.size()) * 10'000);
-        const auto t = Clock::now();
-        auto r = client.Post(target, body, "text/plain");
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-        if (r && r->status == 202) mine.push_back(ms);
-        else ++others[static_cast<size_t>(c)];
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(a.seconds));  // the measured interval
-  stop = true;
-  for (auto& t : clients) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+        return progress_body(server_id, user_id, item, 60'000 + int64_t(n / items.size()) * 10'000);
+      });
   const auto drain = Clock::now();
   size_t depth = 0;
   while ((depth = ingest.spool_depth()) > 0 && Clock::now() - drain < std::chrono::seconds(300))
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const double drain_s = std::chrono::duration<double>(Clock::now() - drain).count();
 
-  std::vector<double> all;
-  uint64_t other = 0;
-  for (size_t c = 0; c < latencies.size(); ++c) {
-    all.insert(all.end(), latencies[c].begin(), latencies[c].end());
-    other += others[c];
-  }
-  std::sort(all.begin(), all.end());
   const auto metrics = ingest.metrics();
   std::printf("intake: %d keep-alive clients, %d s, Jellyfin progress webhooks on %zu known items (one server: no pushes);\n"
               "        import of the items took %.1f s; data folder %s\n",
               a.connections, a.seconds, items.size(), import_s, folder.root().string().c_str());
-  std::printf("accepted (202): %zu in %.1f s = %.0f/s; other answers: %llu\n", all.size(), elapsed,
-              static_cast<double>(all.size()) / elapsed, static_cast<unsigned long long>(other));
-  std::printf("202 latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", percentile(all, 0.5),
-              percentile(all, 0.9), percentile(all, 0.99), percentile(all, 0.999), all.empty() ? 0 : all.back());
+  print_webhook_load(load);
   std::printf("applied: spool drained %.2f s after the load stopped (depth %zu); acked %.0f, refused %.0f, failed %zu\n",
               drain_s, depth, metrics.count("ws_ingest_events_acked_total") ? metrics.at("ws_ingest_events_acked_total") : 0.0,
               metrics.count("ws_ingest_events_refused_total") ? metrics.at("ws_ingest_events_refused_total") : 0.0,
