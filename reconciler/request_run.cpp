@@ -115,14 +115,13 @@ void RequestRun::resume_outbox(const std::vector<std::pair<std::string, std::str
     }
     // servers.yaml may have changed since the action was planned (the process restarted with a
     // new one): what the configuration now forbids is not sent.
-    const auto it = std::find_if(servers_.servers.begin(), servers_.servers.end(),
-                                 [&](const ServerConfig& s) { return s.name == action.server; });
+    const ServerConfig* config = servers_.find(action.server);
     std::string why;
-    if (it == servers_.servers.end()) {
+    if (config == nullptr) {
       why = "the server is no longer in servers.yaml";
-    } else if (!it->writable()) {
-      why = it->export_enabled ? "options.DRY_RUN is on in servers.yaml" : "export is disabled in servers.yaml";
-    } else if (action.kind == PlannedExportKind::unplay && !it->mark_unplayed) {
+    } else if (!config->writable()) {
+      why = config->export_enabled ? "options.DRY_RUN is on in servers.yaml" : "export is disabled in servers.yaml";
+    } else if (action.kind == PlannedExportKind::unplay && !config->mark_unplayed) {
       why = "options.DISABLE_MARK_UNPLAYED is on in servers.yaml";
     }
     if (!why.empty()) {
