@@ -27,7 +27,43 @@ bool kept(const PlannedExport& a, const ReadBackState& state) {
   return true;
 }
 
+std::string left_plan_key(const std::string& server) { return server + "/plan"; }
+
+// The `<server>/plan` entry: what plan_again needs of the options, and the records left.
+std::string dump_left_plan(const std::string& server, const ExportPlanOptions& o, const std::vector<uint64_t>& sources,
+                           size_t from) {
+  nlohmann::json options = {{"now", o.now},
+                            {"progress_min_delta_ms", o.progress_min_delta_ms},
+                            {"rewatch_threshold_ms", o.rewatch_threshold_ms},
+                            {"max_ignored", o.max_ignored},
+                            {"retry_given_up", o.retry_given_up},
+                            {"unplay", o.unplay}};
+  nlohmann::json left = nlohmann::json::array();
+  for (size_t i = from; i < sources.size(); ++i) left.push_back(sources[i]);
+  return nlohmann::json{{"server", server}, {"plan_left", std::move(left)}, {"options", std::move(options)}}.dump();
+}
+
 }  // namespace
+
+std::optional<ExportDispatcher::LeftPlan> ExportDispatcher::read_left_plan(std::string_view value) {
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("plan_left")) return std::nullopt;
+  try {
+    LeftPlan left;
+    j.at("server").get_to(left.server);
+    j.at("plan_left").get_to(left.sources);
+    const auto& o = j.at("options");
+    o.at("now").get_to(left.options.now);
+    o.at("progress_min_delta_ms").get_to(left.options.progress_min_delta_ms);
+    o.at("rewatch_threshold_ms").get_to(left.options.rewatch_threshold_ms);
+    o.at("max_ignored").get_to(left.options.max_ignored);
+    o.at("retry_given_up").get_to(left.options.retry_given_up);
+    o.at("unplay").get_to(left.options.unplay);
+    return left;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
 
 ExportDispatcher::ExportDispatcher(Store& store, JobBroker& broker, const ReconcilerOptions& options,
                                    std::string job_prefix, RunSummary& summary, Callbacks callbacks)
@@ -83,14 +119,15 @@ void ExportDispatcher::list_plan(const ExportPlan& plan, bool refused) {
 void ExportDispatcher::dispatch(ExportPlan plan, const DispatchMode& mode) {
   const std::string server = plan.server;
   auto& summary = summary_.servers[server];
-  summary.planned += plan.actions.size();
+  const uint64_t planned = std::max<uint64_t>(plan.planned, plan.actions.size());
+  summary.planned += planned;
   summary.mixed += plan.mixed.size();
   summary.given_up += plan.given_up;
   for (const auto& m : plan.mixed) spdlog::info("{}", m.describe(server));
   if (plan.given_up > 0)
     spdlog::warn("{}: {} writes not planned: the server ignored them {} times already (state:unmatched lists them)",
                  server, plan.given_up, options_.config.export_max_ignored);
-  spdlog::info("{}: export plan: {} actions over {} records", server, plan.actions.size(), plan.compared);
+  spdlog::info("{}: export plan: {} actions over {} records", server, planned, plan.compared);
   const bool refused = plan.guard.tripped && !mode.force;
   if (plan.guard.tripped) {
     spdlog::warn("{}{}", plan.guard.message, mode.force ? "; --force: exporting anyway" : "");
@@ -98,18 +135,43 @@ void ExportDispatcher::dispatch(ExportPlan plan, const DispatchMode& mode) {
   }
   list_plan(plan, refused);
   if (mode.dry_run || refused) return;
+  auto& exp = servers_[server];
   if (mode.force) {
-    // Pushes the guard refused wait in the outbox for this: send those the plan does not replace.
+    // Pushes the guard refused wait in the outbox for this: send those the plan does not replace
+    // (a plan planned again in chunks drops them as its actions replace them: next_actions).
     for (auto& waiting : refused_in_outbox(server)) {
-      const bool replaced = std::any_of(plan.actions.begin(), plan.actions.end(),
-                                        [&](const PlannedExport& a) { return a.key() == waiting.key(); });
+      const bool replaced = plan.complete() && std::any_of(plan.actions.begin(), plan.actions.end(), [&](const PlannedExport& a) {
+                              return a.key() == waiting.key();
+                            });
       if (replaced) continue;
       waiting.refused = false;
       ++summary.planned;
-      plan.actions.push_back(std::move(waiting));
+      std::string key = waiting.key();
+      exp.refused.insert_or_assign(std::move(key), std::move(waiting));
+      exp.refused_unsaved = true;
     }
   }
-  send(server, std::move(plan.actions));
+  if (!plan.complete() && exp.replan) {
+    // One plan at a time is planned again (a run dispatches a server once): a second is planned
+    // whole now.
+    std::vector<Record> records;
+    for (uint64_t id : plan.sources)
+      if (auto record = store_.get(id)) records.push_back(std::move(*record));
+    plan.actions = plan_again(store_, server, records, plan.options);
+    summary.planned = summary.planned - planned + plan.actions.size();
+  }
+  if (plan.complete()) {
+    for (auto& a : plan.actions) exp.ready.push_back(std::move(a));
+  } else {
+    Replan replan;
+    replan.server = server;
+    replan.sources = std::move(plan.sources);
+    replan.options = plan.options;
+    replan.counted = planned;
+    exp.replan = std::move(replan);
+  }
+  plan = ExportPlan{};  // what it kept for the listing goes now
+  start_sending(server);
 }
 
 void ExportDispatcher::push(const ServerConfig& server_config, const std::vector<uint64_t>& record_ids,
@@ -149,8 +211,91 @@ void ExportDispatcher::resume(std::vector<PlannedExport> actions, bool force) {
   for (auto& [server, list] : per_server) {
     spdlog::info("{}: resuming {} export actions left in the outbox", server, list.size());
     summary_.servers[server].planned += list.size();
-    send(server, std::move(list));
+    auto& exp = servers_[server];
+    for (auto& a : list) exp.ready.push_back(std::move(a));
+    start_sending(server);
   }
+}
+
+void ExportDispatcher::resume_plan(LeftPlan left) {
+  const std::string server = left.server;
+  auto& exp = servers_[server];
+  spdlog::info("{}: resuming an export plan left in the outbox: {} records to plan again", server,
+               left.sources.size());
+  Replan replan;
+  replan.server = server;
+  replan.sources = std::move(left.sources);
+  replan.options = std::move(left.options);
+  replan.options.keep_actions = SIZE_MAX;
+  replan.counted = replan.sources.size();  // about one action per record, until they are planned
+  summary_.servers[server].planned += replan.counted;
+  exp.left_in_outbox = true;
+  if (exp.replan) {  // not expected (one entry per server); its rest is planned with the first
+    exp.replan->sources.insert(exp.replan->sources.end(), replan.sources.begin(), replan.sources.end());
+    exp.replan->counted += replan.counted;
+  } else {
+    exp.replan = std::move(replan);
+  }
+  start_sending(server);
+}
+
+void ExportDispatcher::start_sending(const std::string& server) {
+  auto& exp = servers_[server];
+  if (!top_up(server)) {
+    if (exp.outstanding == 0) exp.failed = false;  // nothing went out: no end to report
+    return;
+  }
+  if (exp.outstanding == 0 && callbacks_.on_server_done) callbacks_.on_server_done(server, true);
+}
+
+bool ExportDispatcher::top_up(const std::string& server) {
+  auto& exp = servers_[server];
+  const bool outbox_stale = (exp.left_in_outbox && !exp.replan) || exp.refused_unsaved;
+  if (exp.outstanding > kWindowJobs / 2 || (!exp.pending() && !outbox_stale)) return true;
+  const size_t per_job = static_cast<size_t>(std::max(1, options_.actions_per_job));
+  auto actions = next_actions(server, static_cast<size_t>(kWindowJobs - exp.outstanding) * per_job);
+  if (send(server, actions)) return true;
+  // Persisting failed: nothing more goes out for this server in this dispatch.
+  exp.ready.clear();
+  exp.replan.reset();
+  exp.refused.clear();
+  exp.failed = true;
+  return false;
+}
+
+std::vector<PlannedExport> ExportDispatcher::next_actions(const std::string& server, size_t most) {
+  auto& exp = servers_[server];
+  auto& summary = summary_.servers[server];
+  std::vector<PlannedExport> out;
+  while (out.size() < most && !exp.ready.empty()) {
+    out.push_back(std::move(exp.ready.front()));
+    exp.ready.pop_front();
+  }
+  while (out.size() < most && exp.replan) {
+    Replan& replan = *exp.replan;
+    std::vector<Record> records;
+    const size_t end = std::min(replan.sources.size(), replan.next + (most - out.size()));
+    for (; replan.next < end; ++replan.next)
+      if (auto record = store_.get(replan.sources[replan.next])) records.push_back(std::move(*record));
+    for (auto& a : plan_again(store_, server, records, replan.options)) {
+      ++replan.produced;
+      if (exp.refused.erase(a.key()) > 0) --summary.planned;  // the plan replaces a refused push
+      out.push_back(std::move(a));
+    }
+    if (replan.next == replan.sources.size()) {
+      // Planned again in full: the summary counts what was planned now (records may have changed
+      // in between, by a webhook).
+      summary.planned = summary.planned - replan.counted + replan.produced;
+      exp.replan.reset();
+    }
+  }
+  if (exp.ready.empty() && !exp.replan) {
+    while (out.size() < most && !exp.refused.empty()) {
+      out.push_back(std::move(exp.refused.begin()->second));
+      exp.refused.erase(exp.refused.begin());
+    }
+  }
+  return out;
 }
 
 std::vector<PlannedExport> ExportDispatcher::refused_in_outbox(const std::string& server) const {
@@ -167,20 +312,31 @@ std::vector<PlannedExport> ExportDispatcher::refused_in_outbox(const std::string
   return refused;
 }
 
-void ExportDispatcher::send(const std::string& server, std::vector<PlannedExport> actions) {
-  if (actions.empty()) {
-    if (servers_[server].outstanding == 0 && callbacks_.on_server_done) callbacks_.on_server_done(server, true);
-    return;
-  }
-  // The outbox first: a crash after this point resumes the writes, it never forgets them.
+bool ExportDispatcher::send(const std::string& server, const std::vector<PlannedExport>& actions) {
+  // The outbox first: a crash after this point resumes the writes, it never forgets them. A plan
+  // planned again in windows keeps its rest there in the same transaction.
+  auto& exp = servers_[server];
   auto batch = store_.begin_write();
   for (const auto& a : actions) batch.outbox_put(a.key(), dump_entry(a));
+  if (exp.refused_unsaved) {  // --force lets them go: a restart now resumes them too
+    for (const auto& [key, a] : exp.refused) batch.outbox_put(key, dump_entry(a));
+  }
+  if (exp.replan) {
+    batch.outbox_put(left_plan_key(server), dump_left_plan(server, exp.replan->options, exp.replan->sources, exp.replan->next));
+  } else if (exp.left_in_outbox) {
+    batch.outbox_erase(left_plan_key(server));
+  }
   if (auto c = batch.commit(); !c) {
     add_error(server, server + ": persisting the export plan failed: " + c.error().message);
-    return;
+    return false;
   }
+  exp.left_in_outbox = exp.replan.has_value();
+  exp.refused_unsaved = false;
+  if (actions.empty()) return true;
   submit_jobs(server, actions);
-  if (callbacks_.on_progress) callbacks_.on_progress(server, 0, summary_.servers[server].planned);
+  const auto& summary = summary_.servers[server];
+  if (callbacks_.on_progress) callbacks_.on_progress(server, summary.done + summary.failed, summary.planned);
+  return true;
 }
 
 void ExportDispatcher::submit_jobs(const std::string& server, const std::vector<PlannedExport>& actions) {
@@ -344,7 +500,9 @@ void ExportDispatcher::on_failed(const Job& job, const std::string& error) {
 
 void ExportDispatcher::job_finished(const std::string& server) {
   auto& exp = servers_[server];
-  if (--exp.outstanding > 0) return;
+  --exp.outstanding;
+  top_up(server);
+  if (exp.outstanding > 0) return;
   const auto& s = summary_.servers[server];
   spdlog::info("{}: export {}: {} planned, {} done ({} written, {} gone, {} skipped, {} ignored), {} failed", server,
                exp.failed ? "failed" : "done", s.planned, s.done, s.written, s.gone, s.skipped, s.ignored, s.failed);

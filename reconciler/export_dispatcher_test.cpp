@@ -280,3 +280,137 @@ TEST_CASE("a push to a server that takes no unmarks (DISABLE_MARK_UNPLAYED) send
   f.dispatcher->push(named("jelly"), ids, {});  // the same push to a server that takes unmarks
   CHECK(f.broker->queued() == 1);
 }
+
+namespace {
+
+// The jobs the dispatcher queued so far, taken from the broker (as a worker would take them).
+std::vector<Job> take_jobs(JobBroker& broker) {
+  std::vector<Job> jobs;
+  broker.cancel_queued([&](const Job& job) { return jobs.push_back(job), true; });
+  return jobs;
+}
+
+// The broker's `done` event for `job`: every action written and read back played.
+BrokerEvent all_written(const Job& job) {
+  BrokerEvent e{BrokerEvent::Kind::done, job, {}};
+  json done = json::array();
+  for (const auto& a : job.body.at("actions")) {
+    json entry = read_back(true, 2000);
+    entry["written"] = true;
+    entry["key"] = a.at("key");
+    done.push_back(entry);
+  }
+  e.body = {{"done", done}};
+  return e;
+}
+
+// `n` films played on plex and unplayed on jelly: n plays to write to jelly.
+void plays_to_write(Store& store, int n) {
+  std::vector<MediaItem> items;
+  for (int i = 0; i < n; ++i) {
+    items.push_back(film("plex", i, true, 2000));
+    items.push_back(film("jelly", i, false));
+  }
+  REQUIRE(apply_items(store, items, import_at(5000)).ok());
+}
+
+}  // namespace
+
+TEST_CASE("a plan larger than the window goes out a window at a time, planned again, each action once",
+          "[export][dispatcher][window]") {
+  Fixture f;
+  f.options.actions_per_job = 4;  // a window of 20 jobs is 80 actions
+  const size_t window = ExportDispatcher::kWindowJobs * 4;
+  plays_to_write(*f.store, 300);
+  auto options = f.dispatcher->plan_options(named("jelly"), true);
+  options.keep_actions = 10;
+  auto plan = plan_export(*f.store, "jelly", options);
+  REQUIRE(plan.planned == 300);
+  REQUIRE(plan.actions.size() == 10);
+  REQUIRE(plan.sources.size() == 300);
+  f.dispatcher->dispatch(std::move(plan), {});
+  CHECK(f.summary.servers["jelly"].planned == 300);
+
+  std::map<std::string, int> sent;  // outbox key -> times it went out
+  while (f.broker->queued() > 0) {
+    CHECK(f.broker->queued() <= static_cast<size_t>(ExportDispatcher::kWindowJobs));
+    CHECK(f.store->outbox().size() <= window + 1);  // and the plan's rest, one entry
+    CHECK(f.finished.empty());
+    for (const auto& job : take_jobs(*f.broker)) {
+      for (const auto& a : job.body.at("actions")) ++sent[a.at("key").get<std::string>()];
+      f.dispatcher->on_event(all_written(job));
+    }
+  }
+  CHECK(sent.size() == 300);
+  CHECK(std::all_of(sent.begin(), sent.end(), [](const auto& s) { return s.second == 1; }));
+  CHECK(f.summary.servers["jelly"].planned == 300);
+  CHECK(f.summary.servers["jelly"].written == 300);
+  CHECK(f.store->outbox().empty());
+  CHECK_FALSE(f.dispatcher->busy());
+  CHECK(f.finished == std::vector<std::pair<std::string, bool>>{{"jelly", true}});
+  CHECK(f.plan("jelly", true).planned == 0);
+}
+
+TEST_CASE("an export stopped mid-plan is resumed whole by a restart: the window in the outbox, then the plan's rest",
+          "[export][dispatcher][window]") {
+  std::map<std::string, int> sent;  // outbox key -> times it went out, over both runs
+  // Answers `jobs` of the queued jobs (taken as they come); those taken but not answered are
+  // lost with the process.
+  auto answer_some = [&](Fixture& f, size_t jobs) {
+    while (jobs > 0 && f.broker->queued() > 0) {
+      for (const auto& job : take_jobs(*f.broker)) {
+        if (jobs == 0) break;
+        --jobs;
+        for (const auto& a : job.body.at("actions")) ++sent[a.at("key").get<std::string>()];
+        f.dispatcher->on_event(all_written(job));
+      }
+    }
+  };
+  Fixture f;
+  f.options.actions_per_job = 4;
+  plays_to_write(*f.store, 300);
+  auto options = f.dispatcher->plan_options(named("jelly"), true);
+  options.keep_actions = 10;
+  f.dispatcher->dispatch(plan_export(*f.store, "jelly", options), {});
+  answer_some(f, 30);  // 120 written; then the process stops with a window out
+  REQUIRE(sent.size() == 120);
+  CHECK(f.finished.empty());  // lastSync does not move
+  const auto outbox = f.store->outbox();
+  std::vector<PlannedExport> left;
+  std::vector<ExportDispatcher::LeftPlan> left_plans;
+  for (const auto& [key, value] : outbox) {
+    if (auto plan = ExportDispatcher::read_left_plan(value)) {
+      CHECK(key == "jelly/plan");
+      left_plans.push_back(std::move(*plan));
+    } else {
+      left.push_back(json::parse(value).get<PlannedExport>());
+    }
+  }
+  REQUIRE(left_plans.size() == 1);
+  CHECK(left_plans[0].server == "jelly");
+  CHECK(left.size() + left_plans[0].sources.size() == 300 - 120);
+
+  // The restart: a new dispatcher (and broker) resumes what the outbox holds, as RequestRun does.
+  f.dispatcher.reset();
+  f.broker.reset();
+  f.router.close();
+  f.router = zmq::socket_t{f.context, zmq::socket_type::router};
+  f.router.set(zmq::sockopt::linger, 0);
+  f.router.bind(next_endpoint());
+  f.broker = std::make_unique<JobBroker>(f.router, JobBroker::Options{});
+  f.summary = RunSummary{};
+  f.dispatcher = std::make_unique<ExportDispatcher>(
+      *f.store, *f.broker, f.options, "test2/", f.summary,
+      ExportDispatcher::Callbacks{[&](const std::string& s, bool ok) { f.finished.emplace_back(s, ok); }, nullptr});
+  f.dispatcher->resume(left, false);
+  for (auto& plan : left_plans) f.dispatcher->resume_plan(std::move(plan));
+  CHECK(f.broker->queued() <= static_cast<size_t>(ExportDispatcher::kWindowJobs));
+  answer_some(f, SIZE_MAX);
+  CHECK(f.store->outbox().empty());
+  CHECK(f.finished == std::vector<std::pair<std::string, bool>>{{"jelly", true}});
+  CHECK(f.summary.servers["jelly"].planned == 300 - 120);
+  CHECK(f.summary.servers["jelly"].written == 300 - 120);
+  CHECK(sent.size() == 300);
+  CHECK(std::all_of(sent.begin(), sent.end(), [](const auto& s) { return s.second == 1; }));
+  CHECK(f.plan("jelly", true).planned == 0);
+}

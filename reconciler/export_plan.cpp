@@ -234,14 +234,14 @@ class Planner {
     if (it->second.watched) ++plan_.played_on_server;
     if (it->second.episode_end == -1 || it->second.item_id.empty()) {
       bool given_up = false;
-      add(plan_one(r, server_, o_, given_up));
+      add(r.id, plan_one(r, server_, o_, given_up));
       plan_.given_up += given_up ? 1 : 0;
       return true;
     }
     // One write per file, planned from every part (rule 6), whichever part is visited first.
     if (!files_planned_.insert(it->second.item_id).second) return true;
     auto file = plan_file(source_.records_of_item(server_, it->second.item_id), server_, o_);
-    add(std::move(file.actions));
+    add(r.id, std::move(file.actions));
     if (file.mixed) plan_.mixed.push_back(std::move(*file.mixed));
     plan_.given_up += file.given_up ? 1 : 0;
     return true;
@@ -263,14 +263,21 @@ class Planner {
     check.played = plan_.played_on_server;
     check.written_in_window = o_.unmarks_in_window;
     plan_.guard = check_export_guard(check, o_.guard);
+    plan_.options = o_;
     return std::move(plan_);
   }
 
+  // Everything planned so far, counts and guard aside (plan_again).
+  std::vector<PlannedExport> take_actions() { return std::move(plan_.actions); }
+
  private:
-  void add(std::vector<PlannedExport>&& actions) {
+  void add(uint64_t source, std::vector<PlannedExport>&& actions) {
+    if (actions.empty()) return;
+    plan_.sources.push_back(source);
     for (auto& a : actions) {
       if (a.kind == PlannedExportKind::unplay) ++plan_.unplays;
-      plan_.actions.push_back(std::move(a));
+      ++plan_.planned;
+      if (plan_.actions.size() < o_.keep_actions) plan_.actions.push_back(std::move(a));
     }
   }
 
@@ -299,6 +306,15 @@ ExportPlan plan_records(const RecordSource& source, const std::string& server, c
   Planner planner(source, server, o);
   for (const auto& r : records) planner.visit(r);
   return planner.finish(true);
+}
+
+std::vector<PlannedExport> plan_again(const RecordSource& source, const std::string& server,
+                                      const std::vector<Record>& records, const ExportPlanOptions& o) {
+  ExportPlanOptions all = o;
+  all.keep_actions = SIZE_MAX;
+  Planner planner(source, server, all);
+  for (const auto& r : records) planner.visit(r);
+  return planner.take_actions();
 }
 
 }  // namespace ws

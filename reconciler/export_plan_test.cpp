@@ -185,3 +185,53 @@ TEST_CASE("a write the server ignored max_ignored times is no longer planned, un
   m.ignored_watched = true;
   CHECK(plan_record(r, "jf", o).size() == 1);
 }
+
+TEST_CASE("a plan that keeps only some actions counts them all, and planning its sources again gives them all",
+          "[export][plan][window]") {
+  FileFixture f;
+  // The two episodes played on "split": one write to jf's file E01-E02, with a part.
+  REQUIRE(apply_items(*f.store, {split_episode(1, true, 3000), split_episode(2, true, 3100)}, import_at(4000, 2000)).ok());
+  std::vector<MediaItem> films;
+  for (int i = 0; i < 40; ++i) {
+    MediaItem item;
+    item.type = MediaType::movie;
+    item.title = "Film " + std::to_string(i);
+    item.guids["imdb"] = "tt" + std::to_string(3000000 + i);
+    item.added_at = 1000;
+    item.server = "split";
+    item.item_id = "m" + std::to_string(i);
+    item.watched = i % 2 == 0;  // the even ones played on split
+    item.played_at = item.watched ? 3000 : 0;
+    films.push_back(item);
+    item.server = "jf";
+    item.watched = false;
+    item.played_at = 0;
+    films.push_back(item);
+  }
+  REQUIRE(apply_items(*f.store, films, import_at(5000, 4000)).ok());
+  const auto whole = f.plan("jf");
+  REQUIRE(whole.complete());
+  REQUIRE(whole.planned == 21);
+  CHECK(whole.sources.size() == 21);
+
+  f.options.keep_actions = 5;
+  const auto kept = f.plan("jf");
+  CHECK(kept.planned == 21);
+  CHECK(kept.actions.size() == 5);
+  CHECK_FALSE(kept.complete());
+  CHECK(kept.sources == whole.sources);
+  CHECK(kept.unplays == whole.unplays);
+  CHECK(std::equal(kept.actions.begin(), kept.actions.end(), whole.actions.begin()));
+
+  // Planned again in chunks of 4 records: the same actions in the same order.
+  std::vector<PlannedExport> again;
+  for (size_t i = 0; i < kept.sources.size(); i += 4) {
+    std::vector<Record> records;
+    for (size_t k = i; k < std::min(kept.sources.size(), i + 4); ++k) records.push_back(*f.store->get(kept.sources[k]));
+    for (auto& a : plan_again(*f.store, "jf", records, kept.options)) again.push_back(std::move(a));
+  }
+  CHECK(again == whole.actions);
+  const auto file = std::find_if(again.begin(), again.end(), [](const PlannedExport& a) { return a.item.item_id == "file"; });
+  REQUIRE(file != again.end());
+  CHECK(file->parts.size() == 1);
+}

@@ -104,7 +104,28 @@ void RequestRun::resume_outbox(const std::vector<std::pair<std::string, std::str
     batch.outbox_erase(key);
     (void)batch.commit();
   };
+  // servers.yaml may have changed since the action was planned (the process restarted with a
+  // new one): what the configuration now forbids is not sent.
+  auto forbidden = [&](const std::string& server) -> std::string {
+    const ServerConfig* config = servers_.find(server);
+    if (config == nullptr) return "the server is no longer in servers.yaml";
+    if (!config->writable())
+      return config->export_enabled ? "options.DRY_RUN is on in servers.yaml" : "export is disabled in servers.yaml";
+    return {};
+  };
+  std::vector<ExportDispatcher::LeftPlan> left_plans;
   for (const auto& [key, value] : outbox) {
+    if (auto left = ExportDispatcher::read_left_plan(value)) {  // the rest of a large plan
+      if (std::string why = forbidden(left->server); !why.empty()) {
+        spdlog::warn("{}: outbox entry '{}' is dropped, not planned again: {}", left->server, key, why);
+        drop(key);
+        continue;
+      }
+      left->options.unplay = left->options.unplay && servers_.find(left->server)->mark_unplayed;
+      resumed_.insert(left->server);
+      left_plans.push_back(std::move(*left));
+      continue;
+    }
     PlannedExport action;
     try {
       action = nlohmann::json::parse(value).get<PlannedExport>();
@@ -113,17 +134,9 @@ void RequestRun::resume_outbox(const std::vector<std::pair<std::string, std::str
       drop(key);
       continue;
     }
-    // servers.yaml may have changed since the action was planned (the process restarted with a
-    // new one): what the configuration now forbids is not sent.
-    const ServerConfig* config = servers_.find(action.server);
-    std::string why;
-    if (config == nullptr) {
-      why = "the server is no longer in servers.yaml";
-    } else if (!config->writable()) {
-      why = config->export_enabled ? "options.DRY_RUN is on in servers.yaml" : "export is disabled in servers.yaml";
-    } else if (action.kind == PlannedExportKind::unplay && !config->mark_unplayed) {
+    std::string why = forbidden(action.server);
+    if (why.empty() && action.kind == PlannedExportKind::unplay && !servers_.find(action.server)->mark_unplayed)
       why = "options.DISABLE_MARK_UNPLAYED is on in servers.yaml";
-    }
     if (!why.empty()) {
       spdlog::warn("{}: outbox entry '{}' is dropped, not sent: {}", action.server, key, why);
       drop(key);
@@ -133,6 +146,7 @@ void RequestRun::resume_outbox(const std::vector<std::pair<std::string, std::str
     actions.push_back(std::move(action));
   }
   dispatcher_.resume(std::move(actions), false);
+  for (auto& left : left_plans) dispatcher_.resume_plan(std::move(left));
   maybe_advance();
 }
 
@@ -424,6 +438,7 @@ void RequestRun::export_server(const std::string& server, const RecordSource& so
     return;
   }
   auto options = dispatcher_.plan_options(*config, request_.full);
+  options.keep_actions = ExportDispatcher::kKeptActions;  // the rest is planned again as it goes out
   DispatchMode mode;
   mode.dry_run = request_.dry_run;
   mode.force = request_.force;

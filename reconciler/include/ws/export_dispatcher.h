@@ -19,8 +19,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -65,7 +67,18 @@ class ExportDispatcher {
   // noted in the summary); a refused plan sends nothing (summary `refused`). A dry run lists the
   // plan (refused actions marked) and stops there. Otherwise: the outbox, then the jobs; with
   // mode.force also the server's refused pushes waiting in the outbox.
+  // At most kWindowJobs jobs of a server are out at once, so memory holds a window, not the
+  // plan. A plan that kept only some of its actions (ExportPlanOptions::keep_actions,
+  // ExportPlan::complete()) is planned again from its sources a window at a time (plan_again):
+  // its counts are those of the first planning, corrected at its end by what the chunks planned.
+  // Such a plan's rest waits in the outbox as one entry (`<server>/plan`: its sources not yet
+  // planned again and its options), written in the transaction that persists each window's
+  // actions: a restart resumes both (resume, resume_plan), each action once.
   void dispatch(ExportPlan plan, const DispatchMode& mode);
+  static constexpr int kWindowJobs = 20;
+  // What a RequestRun keeps of a plan (ExportPlanOptions::keep_actions): enough for the summary's
+  // listing and for one window.
+  static constexpr size_t kKeptActions = 1000;
 
   // The push path: plans `record_ids` for `server` (plan_records) and sends the plan at once, as
   // dispatch() does, except that a plan the guard refuses goes into the outbox marked refused.
@@ -74,6 +87,17 @@ class ExportDispatcher {
   // Sends actions already in the outbox (a restart's leftovers); refused ones stay unless
   // `force`.
   void resume(std::vector<PlannedExport> actions, bool force);
+
+  // The rest of a plan a stopped run left in the outbox (its `<server>/plan` entry): planned again
+  // from its records and sent, after what resume() sends for the server.
+  struct LeftPlan {
+    std::string server;
+    std::vector<uint64_t> sources;
+    ExportPlanOptions options;
+  };
+  // The entry's value read as a LeftPlan; nullopt when it is not one (a PlannedExport).
+  static std::optional<LeftPlan> read_left_plan(std::string_view value);
+  void resume_plan(LeftPlan left);
 
   bool owns(const Job& job) const { return job.id.rfind(job_prefix_, 0) == 0; }
   // A job.export of this dispatcher was answered: done (the results go into the records) or
@@ -84,13 +108,37 @@ class ExportDispatcher {
   bool busy(const std::string& server) const;
 
  private:
+  // A plan too large to keep: its records, planned again a chunk at a time.
+  struct Replan {
+    std::string server;
+    std::vector<uint64_t> sources;
+    size_t next = 0;
+    ExportPlanOptions options;
+    uint64_t counted = 0;   // actions the first planning counted (in the summary's `planned`)
+    uint64_t produced = 0;  // actions the chunks planned so far
+  };
   struct ServerExport {
     int outstanding = 0;
     bool failed = false;
+    // Not sent yet, in this order: actions in hand, plans to plan again, then the refused pushes
+    // --force sends (by key: an action of the plan with the same key replaces one).
+    std::deque<PlannedExport> ready;
+    std::optional<Replan> replan;
+    std::map<std::string, PlannedExport> refused;
+    bool left_in_outbox = false;  // the outbox holds `<server>/plan` for `replan` (or a finished one)
+    bool refused_unsaved = false;   // `refused` are still marked refused in the outbox
+    bool pending() const { return !ready.empty() || replan || !refused.empty(); }
   };
 
   void list_plan(const ExportPlan& plan, bool refused);
-  void send(const std::string& server, std::vector<PlannedExport> actions);
+  // Sends the server's next actions while fewer than kWindowJobs / 2 of its jobs are out, up to
+  // kWindowJobs. False when persisting them failed (the rest is dropped, the server failed).
+  bool top_up(const std::string& server);
+  // The first top_up of a dispatch; reports the server done at once when nothing went out.
+  void start_sending(const std::string& server);
+  std::vector<PlannedExport> next_actions(const std::string& server, size_t most);
+  // Persists `actions` and the server's plan left (or its end), then hands them to the broker.
+  bool send(const std::string& server, const std::vector<PlannedExport>& actions);
   void submit_jobs(const std::string& server, const std::vector<PlannedExport>& actions);
   void on_done(const Job& job, const nlohmann::json& result);
   void on_failed(const Job& job, const std::string& error);

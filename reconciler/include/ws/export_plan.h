@@ -3,6 +3,7 @@
 // batch); the dispatcher (export_dispatcher.h) persists the plan in the outbox before any write.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -71,6 +72,10 @@ struct ExportPlanOptions {
   // false: no unplay is planned for the server (its options.DISABLE_MARK_UNPLAYED); plays and
   // positions are.
   bool unplay = true;
+  // The most actions ExportPlan::actions keeps; past it they are only counted (ExportPlan::planned)
+  // and their records listed (ExportPlan::sources), so a plan's memory does not grow with its
+  // size: the dispatcher plans those records again, a chunk at a time (plan_again).
+  size_t keep_actions = SIZE_MAX;
 };
 
 // A multi-episode file whose episodes disagree in the state (rule 6): left as it is on the server.
@@ -84,7 +89,13 @@ struct MixedFile {
 
 struct ExportPlan {
   std::string server;
-  std::vector<PlannedExport> actions;
+  ExportPlanOptions options;            // what it was planned with (plan_again plans with them too)
+  std::vector<PlannedExport> actions;   // the first options.keep_actions of them
+  uint64_t planned = 0;                 // actions planned, kept or not
+  // The records whose visit planned an action, in plan order (a multi-episode file's: the part
+  // visited first): plan_again over them plans the same actions. 8 bytes per action or two.
+  std::vector<uint64_t> sources;
+  bool complete() const { return actions.size() >= planned; }
   std::vector<MixedFile> mixed;   // files left as they are (rule 6)
   uint64_t compared = 0;          // records looked at
   uint64_t played_on_server = 0;  // records this server has as played (push mode: counted when the guard needs it)
@@ -104,6 +115,12 @@ ExportPlan plan_export(const RecordSource& source, const std::string& server, co
 // them; the server's played count for the guard comes from `source` when the guard needs it.
 ExportPlan plan_records(const RecordSource& source, const std::string& server, const std::vector<Record>& records,
                         const ExportPlanOptions& options);
+
+// The actions of `records` (a plan's ExportPlan::sources, read again), planned as plan_export
+// planned them but without its counts and guard: a large plan's next chunk, from the records as
+// they are now.
+std::vector<PlannedExport> plan_again(const RecordSource& source, const std::string& server,
+                                      const std::vector<Record>& records, const ExportPlanOptions& options);
 
 // The planning rule for one record (not part of a multi-episode file on this server).
 std::vector<PlannedExport> plan_record(const Record& record, const std::string& server, const ExportPlanOptions& options);
