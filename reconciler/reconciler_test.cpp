@@ -30,6 +30,13 @@ const char* kOnePlex = "plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  toke
 
 // `movies` movies played on plex and not on jelly, both servers exported before (push mode, no
 // import first): an export marks them played on jelly.
+// An exporter connected to the started reconciler, ready for jobs.
+Peer export_worker(RunningReconciler& r) {
+  Peer exporter = r.worker();
+  exporter.send("worker.ready", {{"worker", "test-exporter"}, {"serves", "export"}});
+  return exporter;
+}
+
 void seed_played_on_plex_only(RunningReconciler& r, int movies) {
   auto store = ws::testutil::open_writer(r.options.paths.db_dir());
   std::vector<ws::MediaItem> plex, jelly;
@@ -261,9 +268,7 @@ TEST_CASE("outbox entries that servers.yaml now forbids are dropped at a restart
   }
   r.clock = 6000;
   r.start();
-  Peer exporter = r.worker();
-  exporter.send("worker.ready", {{"worker", "test-exporter"}, {"serves", "export"}});
-
+  Peer exporter = export_worker(r);
   auto job = exporter.next_of("job.export", 10s);
   REQUIRE(job);
   INFO(job->body.dump());
@@ -274,4 +279,44 @@ TEST_CASE("outbox entries that servers.yaml now forbids are dropped at a restart
   CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
   Peer cli = r.control();
   CHECK(r.status(cli).at("outbox") == 1);  // emby's play, until its job.done
+}
+
+TEST_CASE("the rest of a plan left in the outbox is planned again and sent at a restart", "[reconciler][export]") {
+  RunningReconciler r("plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  token: 't'\n"
+                      "jelly:\n  type: jellyfin\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n");
+  seed_played_on_plex_only(r, 3);
+  {
+    // A run stopped with the plays of records 2 and 3 not yet planned again (jelly/plan), and
+    // one for a server since removed from servers.yaml.
+    auto store = ws::testutil::open_writer(r.options.paths.db_dir());
+    auto batch = store->begin_write();
+    json options = {{"now", 5500}, {"progress_min_delta_ms", 5000}, {"rewatch_threshold_ms", 180000},
+                    {"max_ignored", 3}, {"retry_given_up", true}, {"unplay", true}};
+    batch.outbox_put("jelly/plan", json{{"server", "jelly"}, {"plan_left", {2, 3}}, {"options", options}}.dump());
+    batch.outbox_put("gone/plan", json{{"server", "gone"}, {"plan_left", {1}}, {"options", options}}.dump());
+    REQUIRE(batch.commit().ok());
+  }
+  r.clock = 6000;
+  r.start();
+  Peer exporter = export_worker(r);
+  auto job = exporter.next_of("job.export", 10s);
+  REQUIRE(job);
+  INFO(job->body.dump());
+  std::vector<std::string> actions;
+  json done = json::array();
+  for (const auto& a : job->body.at("actions")) {
+    actions.push_back(a.at("key").get<std::string>() + " " + a.at("action").get<std::string>());
+    done.push_back({{"key", a.at("key")}, {"written", true}});
+  }
+  CHECK(actions == std::vector<std::string>{"jelly/2/state play", "jelly/3/state play"});
+  CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
+  Peer cli = r.control();
+  CHECK(r.status(cli).at("outbox") == 2);  // the two plays, until their job.done
+  exporter.send("job.done", {{"job", job->body.at("job")}, {"attempt", job->body.at("attempt")},
+                             {"result", {{"done", done}, {"failed", json::array()}}}});
+  // The answer is applied on the reconciler's thread: wait for it, with a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (r.status(cli).at("outbox") != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  CHECK(r.status(cli).at("outbox") == 0);
 }
