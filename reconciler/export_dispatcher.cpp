@@ -253,8 +253,13 @@ bool ExportDispatcher::top_up(const std::string& server) {
   const bool outbox_stale = (exp.left_in_outbox && !exp.replan) || exp.refused_unsaved;
   if (exp.outstanding > kWindowJobs / 2 || (!exp.pending() && !outbox_stale)) return true;
   const size_t per_job = static_cast<size_t>(std::max(1, options_.actions_per_job));
+  const bool replanning = exp.replan.has_value();
   auto actions = next_actions(server, static_cast<size_t>(kWindowJobs - exp.outstanding) * per_job);
-  if (send(server, actions)) return true;
+  const bool sent = send(server, actions);
+  // A large plan reads its records and their answers all over the store: let the pages go as it
+  // goes (a push's few records are not worth it).
+  if (replanning) store_.release_mapped_pages();
+  if (sent) return true;
   // Persisting failed: nothing more goes out for this server in this dispatch.
   exp.ready.clear();
   exp.replan.reset();

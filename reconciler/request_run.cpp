@@ -14,6 +14,8 @@
 namespace ws {
 namespace {
 
+constexpr uint64_t kReleasePagesEvery = 16384;  // items applied between Store::release_mapped_pages
+
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -321,6 +323,7 @@ void RequestRun::apply_batches(std::vector<const BrokerEvent*>& batches) {
     s.created += counts.created;
     s.changed += counts.changed;
     imports_[server].written += counts.written;
+    applied_since_release_ += items.size();
     touched.insert(server);
   }
   if (!request_.dry_run) {
@@ -330,6 +333,12 @@ void RequestRun::apply_batches(std::vector<const BrokerEvent*>& batches) {
         add_error(server, server + ": applying a batch failed: " + c.error().message);
       }
     }
+  }
+  // An import looks up nearly every page of the store: they need not all stay in this process's
+  // resident memory (peak RSS), the page cache keeps them.
+  if (applied_since_release_ >= kReleasePagesEvery) {
+    store_.release_mapped_pages();
+    applied_since_release_ = 0;
   }
   if (progress_)
     for (const auto& server : touched) progress_(server, "fetch", summary_.servers[server].fetched, summary_.servers[server].total);
@@ -442,7 +451,9 @@ void RequestRun::export_server(const std::string& server, const RecordSource& so
   DispatchMode mode;
   mode.dry_run = request_.dry_run;
   mode.force = request_.force;
-  dispatcher_.dispatch(plan_export(source, server, options), mode);
+  auto plan = plan_export(source, server, options);
+  store_.release_mapped_pages();  // the plan read every record
+  dispatcher_.dispatch(std::move(plan), mode);
 }
 
 void RequestRun::on_export_server_done(const std::string& server, bool ok) {

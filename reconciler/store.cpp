@@ -1,6 +1,13 @@
 #include "ws/store.h"
 
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
 #include <utility>
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <nlohmann/json.hpp>
 
@@ -51,6 +58,26 @@ Result<std::unique_ptr<Store>> Store::open(const Options& options) {
 }
 
 const std::filesystem::path& Store::dir() const { return impl_->options.dir; }
+
+void Store::release_mapped_pages() const {
+  if (!impl_->env) return;
+  // LMDB does not tell where it mapped the file: /proc/self/maps does (by the file's inode).
+  struct stat file;
+  if (::stat((impl_->options.dir / "data.mdb").c_str(), &file) != 0) return;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    uintptr_t start = 0, end = 0;
+    unsigned long long offset = 0, inode = 0;
+    unsigned major = 0, minor = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " %*s %llx %x:%x %llu", &start, &end, &offset, &major,
+                    &minor, &inode) != 6)
+      continue;
+    if (inode != file.st_ino || makedev(major, minor) != file.st_dev) continue;
+    // Advice only: a failure leaves the pages mapped, nothing else.
+    (void)::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+  }
+}
 
 WriteBatch Store::begin_write() {
   auto& s = *impl_;

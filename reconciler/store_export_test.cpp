@@ -1,6 +1,9 @@
 // What the store keeps for exports: the records of one server item (multi-episode parts), an item
 // a server no longer has (rule 8), the export guard's log of written unmarks, reads inside an
-// open batch (dry runs plan there), and the ignored writes db:stats reports.
+// open batch (dry runs plan there), the ignored writes db:stats reports, and letting go of the
+// pages a whole scan mapped.
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "store_testutil.h"
@@ -19,6 +22,24 @@ Record part_of_file(int number, const std::string& server, const std::string& it
   r.metadata[server].episode_end = 2;
   r.metadata["split"].item_id = "s" + std::to_string(number);
   return r;
+}
+
+// Resident kB of this process's mappings of `file` (/proc/self/smaps).
+long resident_kb(const std::filesystem::path& file) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  long kb = 0;
+  while (std::getline(smaps, line)) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') != std::string::npos &&
+        line.find(':') != std::string::npos && line.find("kB") == std::string::npos) {
+      inside = line.size() >= file.string().size() &&
+               line.compare(line.size() - file.string().size(), std::string::npos, file.string()) == 0;
+    } else if (inside && line.rfind("Rss:", 0) == 0) {
+      kb += std::stol(line.substr(4));
+    }
+  }
+  return kb;
 }
 
 std::vector<int> episodes_of(const std::vector<Record>& records) {
@@ -142,4 +163,31 @@ TEST_CASE("stats count a server's ignored writes, and those given up after max_i
   CHECK(stats.ignored_writes["plex"].items == 2);
   CHECK(stats.ignored_writes["plex"].given_up == 1);
   CHECK(store->stats(5).ignored_writes["plex"].given_up == 0);
+}
+
+TEST_CASE("release_mapped_pages lets go of what a scan mapped, and the next reads see the same records",
+          "[store][export]") {
+  TempDir tmp;
+  auto store = open_writer(tmp.db());
+  {
+    auto batch = store->begin_write();
+    for (int i = 0; i < 3000; ++i) {
+      Record r = movie("tt" + std::to_string(1000000 + i), "jf", "film" + std::to_string(i));
+      r.title = std::string(200, 'x');  // about 300 pages of records
+      batch.put(r);
+    }
+    REQUIRE(batch.commit().ok());
+  }
+  const auto file = std::filesystem::canonical(tmp.db() / "data.mdb");
+  size_t seen = 0;
+  store->for_each([&](const Record&) { return ++seen, true; });
+  REQUIRE(seen == 3000);
+  const long mapped = resident_kb(file);
+  INFO("data.mdb resident after a scan: " << mapped << " kB");
+  REQUIRE(mapped > 500);
+  store->release_mapped_pages();
+  CHECK(resident_kb(file) < mapped / 10);
+  size_t again = 0;
+  store->for_each([&](const Record& r) { return again += r.title.size() == 200 ? 1 : 0, true; });
+  CHECK(again == 3000);
 }

@@ -111,6 +111,7 @@ class RequestRun {
   std::set<std::string> resumed_;  // servers resuming a crash's outbox: no plan vouches for their lastSync
   std::vector<KeptBatch> dry_run_batches_;  // a dry-run export's pulled batches
   uint64_t next_job_ = 0;
+  uint64_t applied_since_release_ = 0;  // items applied since the store's mapped pages were let go
   std::string job_prefix_;
   ExportDispatcher dispatcher_;  // last: built from the members above
 };

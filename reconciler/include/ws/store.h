@@ -233,6 +233,11 @@ class Store : public RecordSource {
   // `max_ignored` is export.max_ignored: when an item's ignored writes count as given up.
   StoreStats stats(int max_ignored = 3) const;
   const std::filesystem::path& dir() const;
+  // Lets go of the pages of data.mdb this process has mapped (madvise MADV_DONTNEED): they stay
+  // in the page cache, and the next read maps them again. A whole scan (an import, an export's
+  // plan) maps the whole file: this keeps them out of the process's resident memory once it is
+  // done. Safe with reads and writes in flight on any thread (LMDB maps the file shared).
+  void release_mapped_pages() const;
 
   struct Impl;  // internal to the store (reconciler/store_impl.h)
 
