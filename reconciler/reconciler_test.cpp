@@ -14,6 +14,7 @@
 #include "reconciler_testutil.h"
 #include "store_testutil.h"
 #include "ws/batch_applier.h"
+#include "ws/export_dispatcher.h"
 #include "ws/export_plan.h"
 #include "ws/protocol.h"
 #include "ws/zmq_channel.h"
@@ -318,5 +319,48 @@ TEST_CASE("the rest of a plan left in the outbox is planned again and sent at a 
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (r.status(cli).at("outbox") != 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
+  CHECK(r.status(cli).at("outbox") == 0);
+}
+
+TEST_CASE("an export of more actions than a run keeps goes out in windows and writes each one once",
+          "[reconciler][export][window]") {
+  RunningReconciler r("plex:\n  type: plex\n  url: 'http://127.0.0.1:9'\n  token: 't'\n"
+                      "jelly:\n  type: jellyfin\n  url: 'http://127.0.0.1:9'\n  token: 't'\n  user: 'u'\n");
+  const int movies = static_cast<int>(ws::ExportDispatcher::kKeptActions) + 100;  // 23 jobs of 50
+  seed_played_on_plex_only(r, movies);
+  r.clock = 6000;
+  r.start();
+  Peer exporter = export_worker(r);
+  Peer cli = r.control();
+  cli.send("ctl.request", {{"id", "export-1"}, {"command", "export"}});
+
+  std::map<std::string, int> sent;  // outbox key -> times it went out
+  size_t most_out = 0;
+  while (sent.size() < size_t(movies)) {
+    auto job = exporter.next_of("job.export", 10s);
+    REQUIRE(job);
+    most_out = std::max<size_t>(most_out, r.status(cli).at("outbox").get<size_t>());
+    json done = json::array();
+    for (const auto& a : job->body.at("actions")) {
+      ++sent[a.at("key").get<std::string>()];
+      done.push_back({{"key", a.at("key")},
+                      {"written", true},
+                      {"state", {{"watched", true}, {"played_at", 2000}, {"progress_ms", 0}}}});
+    }
+    exporter.send("job.done", {{"job", job->body.at("job")}, {"attempt", job->body.at("attempt")},
+                               {"result", {{"done", done}, {"failed", json::array()}}}});
+  }
+  auto reply = cli.next([](const Message& m) { return m.type == "ctl.reply"; }, 10s);
+  REQUIRE(reply);
+  CHECK(exporter.next_of("job.export", 300ms) == std::nullopt);
+  INFO(reply->body.dump().substr(0, 2000));
+  CHECK(reply->body.at("ok") == true);
+  const json& jelly = reply->body.at("summary").at("servers").at("jelly");
+  CHECK(jelly.at("planned") == movies);
+  CHECK(jelly.at("written") == movies);
+  CHECK(sent.size() == size_t(movies));
+  CHECK(std::all_of(sent.begin(), sent.end(), [](const auto& s) { return s.second == 1; }));
+  // A window of 20 jobs of 50, and the plan's rest (one entry): never the whole plan.
+  CHECK(most_out <= size_t(ws::ExportDispatcher::kWindowJobs) * 50 + 1);
   CHECK(r.status(cli).at("outbox") == 0);
 }
