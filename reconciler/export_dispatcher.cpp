@@ -140,9 +140,9 @@ void ExportDispatcher::dispatch(ExportPlan plan, const DispatchMode& mode) {
     // Pushes the guard refused wait in the outbox for this: send those the plan does not replace
     // (a plan planned again in chunks drops them as its actions replace them: next_actions).
     for (auto& waiting : refused_in_outbox(server)) {
-      const bool replaced = plan.complete() && std::any_of(plan.actions.begin(), plan.actions.end(), [&](const PlannedExport& a) {
-                              return a.key() == waiting.key();
-                            });
+      const bool replaced =
+          plan.complete() && std::any_of(plan.actions.begin(), plan.actions.end(),
+                                         [&](const PlannedExport& a) { return a.key() == waiting.key(); });
       if (replaced) continue;
       waiting.refused = false;
       ++summary.planned;
@@ -158,13 +158,13 @@ void ExportDispatcher::dispatch(ExportPlan plan, const DispatchMode& mode) {
     for (uint64_t id : plan.sources)
       if (auto record = store_.get(id)) records.push_back(std::move(*record));
     plan.actions = plan_again(store_, server, records, plan.options);
-    summary.planned = summary.planned - planned + plan.actions.size();
+    plan.planned = plan.actions.size();
+    summary.planned = summary.planned - planned + plan.planned;
   }
   if (plan.complete()) {
     for (auto& a : plan.actions) exp.ready.push_back(std::move(a));
   } else {
     Replan replan;
-    replan.server = server;
     replan.sources = std::move(plan.sources);
     replan.options = plan.options;
     replan.counted = planned;
@@ -223,7 +223,6 @@ void ExportDispatcher::resume_plan(LeftPlan left) {
   spdlog::info("{}: resuming an export plan left in the outbox: {} records to plan again", server,
                left.sources.size());
   Replan replan;
-  replan.server = server;
   replan.sources = std::move(left.sources);
   replan.options = std::move(left.options);
   replan.options.keep_actions = SIZE_MAX;
@@ -327,7 +326,8 @@ bool ExportDispatcher::send(const std::string& server, const std::vector<Planned
     for (const auto& [key, a] : exp.refused) batch.outbox_put(key, dump_entry(a));
   }
   if (exp.replan) {
-    batch.outbox_put(left_plan_key(server), dump_left_plan(server, exp.replan->options, exp.replan->sources, exp.replan->next));
+    batch.outbox_put(left_plan_key(server),
+                     dump_left_plan(server, exp.replan->options, exp.replan->sources, exp.replan->next));
   } else if (exp.left_in_outbox) {
     batch.outbox_erase(left_plan_key(server));
   }

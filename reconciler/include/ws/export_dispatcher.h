@@ -110,7 +110,6 @@ class ExportDispatcher {
  private:
   // A plan too large to keep: its records, planned again a chunk at a time.
   struct Replan {
-    std::string server;
     std::vector<uint64_t> sources;
     size_t next = 0;
     ExportPlanOptions options;
