@@ -119,13 +119,13 @@ class ExportDispatcher {
   struct ServerExport {
     int outstanding = 0;
     bool failed = false;
-    // Not sent yet, in this order: actions in hand, plans to plan again, then the refused pushes
+    // Not sent yet, in this order: actions in hand, a plan to plan again, then the refused pushes
     // --force sends (by key: an action of the plan with the same key replaces one).
     std::deque<PlannedExport> ready;
     std::optional<Replan> replan;
     std::map<std::string, PlannedExport> refused;
     bool left_in_outbox = false;  // the outbox holds `<server>/plan` for `replan` (or a finished one)
-    bool refused_unsaved = false;   // `refused` are still marked refused in the outbox
+    bool refused_unsaved = false;  // `refused` are still marked refused in the outbox
     bool pending() const { return !ready.empty() || replan || !refused.empty(); }
   };
 

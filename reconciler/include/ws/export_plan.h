@@ -93,7 +93,8 @@ struct ExportPlan {
   std::vector<PlannedExport> actions;   // the first options.keep_actions of them
   uint64_t planned = 0;                 // actions planned, kept or not
   // The records whose visit planned an action, in plan order (a multi-episode file's: the part
-  // visited first): plan_again over them plans the same actions. 8 bytes per action or two.
+  // visited first): plan_again over them plans the same actions. 8 bytes a record (one or two
+  // actions each).
   std::vector<uint64_t> sources;
   bool complete() const { return actions.size() >= planned; }
   std::vector<MixedFile> mixed;   // files left as they are (rule 6)
