@@ -20,6 +20,7 @@
 #include "ws/refusal_log.h"
 #include "ws/request_run.h"
 #include "ws/store.h"
+#include "ws/store_compaction.h"
 #include "ws/store_recovery.h"
 #include "ws/webhook_applier.h"
 #include "ws/zap_handler.h"
@@ -42,6 +43,24 @@ std::string ref_of(const Envelope& env) {
 }
 
 std::string bound_endpoint(zmq::socket_t& socket) { return socket.get(zmq::sockopt::last_endpoint); }
+
+// Rewrites the store densely when imports left its pages sparse (store_compaction.h), while
+// nothing holds it: before the reconciler opens it and after it has closed it. Best effort: a
+// store in use is left as it is, and a failure (the live store then stays whole) is a warning.
+void compact_store(const std::filesystem::path& dir, size_t map_size) {
+  StoreCompactionOptions options;
+  options.dir = dir;
+  options.map_size = map_size;
+  auto done = compact_store_if_sparse(options);
+  if (!done) {
+    spdlog::warn("state store '{}' left as it is: {}", dir.string(), done.error().message);
+  } else if (done->compacted) {
+    spdlog::info("state store '{}' compacted: data.mdb {} -> {} KiB in {:.2f} s", dir.string(),
+                 done->bytes_before >> 10, done->bytes_after >> 10, done->seconds);
+  } else if (done->estimated_after != 0) {
+    spdlog::debug("state store '{}' not compacted: {}", dir.string(), done->skipped);
+  }
+}
 
 }  // namespace
 
@@ -465,6 +484,7 @@ class Reconciler::Impl {
 Result<std::unique_ptr<Reconciler>> Reconciler::create(zmq::context_t& context, ReconcilerOptions options) {
   if (!options.now) options.now = [] { return static_cast<int64_t>(std::time(nullptr)); };
   if (auto valid = validate(options); !valid) return valid.error();
+  compact_store(options.paths.db_dir(), options.config.store.map_size);
   auto store = Store::open({options.paths.db_dir(), false, options.config.store.map_size});
   if (!store) return store.error();
   auto impl = std::make_unique<Impl>(context, std::move(options), std::move(store.value()));
@@ -474,7 +494,12 @@ Result<std::unique_ptr<Reconciler>> Reconciler::create(zmq::context_t& context, 
 }
 
 Reconciler::Reconciler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Reconciler::~Reconciler() = default;
+Reconciler::~Reconciler() {
+  const auto dir = impl_->options_.paths.db_dir();
+  const size_t map_size = impl_->options_.config.store.map_size;
+  impl_.reset();  // closes the store
+  compact_store(dir, map_size);
+}
 void Reconciler::run() { impl_->run(); }
 void Reconciler::stop() { impl_->stop_.store(true); }
 std::string Reconciler::workers_endpoint() const { return bound_endpoint(impl_->workers_); }

@@ -74,47 +74,6 @@ StoreReplacement::Options replace_options(const std::filesystem::path& db) {
   return o;
 }
 
-// A forked child that opens the store (for writing or reading) and holds it until released.
-class HolderProcess {
- public:
-  HolderProcess(const std::filesystem::path& db, bool writer) {
-    int ready[2], release[2];
-    if (::pipe(ready) != 0 || ::pipe(release) != 0) throw std::runtime_error("pipe failed");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(ready[0]);
-      ::close(release[1]);
-      auto store = Store::open(writer ? writer_options(db) : reader_options(db));
-      char c = store.ok() ? 'y' : 'n';
-      if (::write(ready[1], &c, 1) != 1) ::_exit(2);
-      (void)::read(release[0], &c, 1);  // until the parent writes or dies
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    ::close(release[0]);
-    release_ = release[1];
-    pollfd p{ready[0], POLLIN, 0};
-    char c = 'n';
-    opened_ = ::poll(&p, 1, 10000) == 1 && ::read(ready[0], &c, 1) == 1 && c == 'y';
-    ::close(ready[0]);
-  }
-  ~HolderProcess() { release(); }
-  bool opened() const { return opened_; }
-  pid_t pid() const { return pid_; }
-  void release() {
-    if (pid_ <= 0) return;
-    ::close(release_);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int release_ = -1;
-  bool opened_ = false;
-};
-
 }  // namespace
 
 TEST_CASE("a replacement swaps in every record at once and clears the outbox, last syncs and unmatched",
