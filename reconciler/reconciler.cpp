@@ -44,22 +44,26 @@ std::string ref_of(const Envelope& env) {
 
 std::string bound_endpoint(zmq::socket_t& socket) { return socket.get(zmq::sockopt::last_endpoint); }
 
-// Rewrites the store densely when imports left its pages sparse (store_compaction.h), while
-// nothing holds it: before the reconciler opens it and after it has closed it. Best effort: a
-// store in use is left as it is, and a failure (the live store then stays whole) is a warning.
-void compact_store(const std::filesystem::path& dir, size_t map_size) {
-  StoreCompactionOptions options;
-  options.dir = dir;
-  options.map_size = map_size;
-  auto done = compact_store_if_sparse(options);
+// What a compaction did (store_compaction.h), in the log. Best effort: a store in use is left as
+// it is, and a failure (the live store then stays whole) is a warning.
+void log_compaction(const std::filesystem::path& dir, const Result<StoreCompaction>& done) {
   if (!done) {
-    spdlog::warn("state store '{}' left as it is: {}", dir.string(), done.error().message);
+    spdlog::warn("state store '{}' not compacted: {}", dir.string(), done.error().message);
   } else if (done->compacted) {
     spdlog::info("state store '{}' compacted: data.mdb {} -> {} KiB in {:.2f} s", dir.string(),
                  done->bytes_before >> 10, done->bytes_after >> 10, done->seconds);
   } else if (done->estimated_after != 0) {
     spdlog::debug("state store '{}' not compacted: {}", dir.string(), done->skipped);
   }
+}
+
+// Rewrites the store densely when imports left its pages sparse, while nothing holds it: before
+// the reconciler opens it and after it has closed it.
+void compact_store(const std::filesystem::path& dir, size_t map_size) {
+  StoreCompactionOptions options;
+  options.dir = dir;
+  options.map_size = map_size;
+  log_compaction(dir, compact_store_if_sparse(options));
 }
 
 }  // namespace
@@ -420,8 +424,12 @@ class Reconciler::Impl {
     bool ok = r.error().empty() && r.summary().ok();
     spdlog::info("control: {} {}", r.request().command, ok ? "finished" : "finished with errors");
     reply(r.request().peer, r.request().ref, ok, r.error(), nlohmann::json(r.summary()));
+    const bool imported = r.request().command == "import" && !r.request().dry_run;
     run_.reset();
     last_progress_ = nullptr;
+    // An import is what leaves the store's pages sparse (store_compaction.h): compact it now,
+    // between requests, rather than only at the next start.
+    if (imported) log_compaction(options_.paths.db_dir(), store_->compact({}));
   }
 
   void schedule_from(int64_t now) {

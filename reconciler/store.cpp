@@ -158,6 +158,38 @@ Result<Ok> Store::reopen(size_t map_size) {
   return Ok{};
 }
 
+Result<StoreCompaction> Store::compact(const StoreCompactionOptions& options) {
+  auto& s = *impl_;
+  const std::string dir = s.options.dir.string();
+  if (s.options.read_only) return make_error(ErrorKind::invalid_input, "state store '" + dir + "' is open read-only");
+  if (s.batch_open) {
+    return make_error(ErrorKind::invalid_input, "state store '" + dir + "' cannot be compacted during a write batch");
+  }
+  StoreCompaction skipped;
+  if (!s.env || s.poisoned) {
+    skipped.skipped = "it refuses writes";
+    return skipped;
+  }
+  if (s.env.use_count() > 1) {
+    skipped.skipped = "open in this process";
+    return skipped;
+  }
+  StoreCompactionOptions own = options;
+  own.dir = s.options.dir;
+  own.map_size = s.options.map_size;
+  own.writer_lock_held = true;  // s.lock, kept while the environment is closed
+  s.env.reset();                // the last owner: closes the environment
+  auto done = compact_store_if_sparse(own);
+  auto opened = open_store_env(s.options.dir, true, s.options.map_size, kStoreSchemaVersion);
+  if (!opened) {
+    s.poisoned = make_error(opened.error().kind, "cannot re-open the state store after compacting it: " +
+                                                     opened.error().message);
+    return *s.poisoned;
+  }
+  s.env = std::move(opened).value();
+  return done;
+}
+
 std::optional<Record> Store::get(uint64_t id) const {
   if (!impl_->env) return std::nullopt;
   auto txn = read_txn(*impl_->env);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -241,8 +242,12 @@ Result<StoreCompaction> compact_store_if_sparse(const StoreCompactionOptions& op
   if (result.bytes_before == 0) return done("no store");
   if (result.bytes_before < options.min_bytes) return done("smaller than the least gain worth a copy");
   if (store_env_open_in_process(dir)) return done("open in this process");
-  auto lock = WriterLock::acquire(dir);
-  if (!lock) return done("a writer holds it (" + lock.error().message + ")");
+  std::optional<WriterLock> lock;
+  if (!options.writer_lock_held) {
+    auto acquired = WriterLock::acquire(dir);
+    if (!acquired) return done("a writer holds it (" + acquired.error().message + ")");
+    lock.emplace(std::move(acquired).value());
+  }
 
   const auto build_dir = dir / kBuildFolder;
   std::error_code ec;

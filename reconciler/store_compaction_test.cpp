@@ -225,3 +225,52 @@ TEST_CASE("a compaction ended by a crash at any step leaves a whole store", "[st
     }
   }
 }
+
+TEST_CASE("a writer's store compacts in place and goes on reading and writing", "[store][compact]") {
+  TempDir tmp;
+  seed_sparse(tmp.db(), 3000);
+  const Dump before = dump(tmp.db());
+  const auto size = std::filesystem::file_size(tmp.db() / "data.mdb");
+  auto store = open_writer(tmp.db());
+  auto options = compaction_options(tmp.db());
+
+  SECTION("alone in the process: compacted, the writer lock kept") {
+    auto done = store->compact(options);
+    REQUIRE(done.ok());
+    INFO(done->skipped);
+    CHECK(done->compacted);
+    CHECK(std::filesystem::file_size(tmp.db() / "data.mdb") < size * 3 / 4);
+    CHECK(store->failure() == nullptr);
+    CHECK(store->get(3000).has_value());
+    // Still this process's to write: another writer is refused.
+    HolderProcess other(tmp.db(), true);
+    CHECK_FALSE(other.opened());
+    other.release();
+    Record added = movie("tt42", "plex", "42");
+    CHECK(put_one(*store, added) == 3001);
+    store.reset();
+    Dump after = dump(tmp.db());
+    CHECK(after.at("state").size() == 3001);
+    after.at("state").pop_back();
+    CHECK(after.at("state") == before.at("state"));
+  }
+  SECTION("shared with a reader in the process: left as it is") {
+    auto reader = Store::open(reader_options(tmp.db()));
+    REQUIRE(reader.ok());
+    auto done = store->compact(options);
+    REQUIRE(done.ok());
+    CHECK_FALSE(done->compacted);
+    CHECK(done->skipped == "open in this process");
+    CHECK((*reader)->get(1).has_value());
+    reader->reset();
+    store.reset();
+    CHECK(std::filesystem::file_size(tmp.db() / "data.mdb") == size);
+    CHECK(dump(tmp.db()) == before);
+  }
+  SECTION("during a write batch: refused") {
+    auto batch = store->begin_write();
+    auto done = store->compact(options);
+    REQUIRE_FALSE(done.ok());
+    CHECK_THAT(done.error().message, Catch::Contains("during a write batch"));
+  }
+}

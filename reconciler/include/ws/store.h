@@ -25,6 +25,7 @@
 #include "ws/media_item.h"
 #include "ws/record.h"
 #include "ws/result.h"
+#include "ws/store_compaction.h"
 
 namespace ws {
 
@@ -200,6 +201,14 @@ class Store : public RecordSource {
   // then goes on refusing writes, and the error says why.
   // REQUIRES: opened for writing; no write batch open; no read of this store on another thread.
   Result<Ok> reopen(size_t map_size);
+  // Compacts the state in place of a reconciler that keeps running (store_compaction.h: when a
+  // dense copy would be much smaller and no other process has it open): closes the environment,
+  // lets compact_store_if_sparse swap the file (the writer lock is kept throughout), and opens it
+  // again. Skipped (Ok, with the reason) while this process shares the environment (a reader
+  // Store of the same folder) or the store refuses writes. When the re-open fails the store
+  // answers nothing and refuses writes until reopen() succeeds; the error says why.
+  // REQUIRES: opened for writing; no write batch open; no read of this store on another thread.
+  Result<StoreCompaction> compact(const StoreCompactionOptions& options);
 
   // Read-only look-ups, each in its own read transaction.
   std::optional<Record> get(uint64_t id) const;

@@ -41,6 +41,8 @@ struct StoreCompactionOptions {
   double min_gain = 0.25;             // compact when the copy would be this fraction smaller
   uint64_t min_bytes = uint64_t(4) << 20;  // ... and at least this many bytes smaller
   std::chrono::milliseconds reader_wait{0};
+  // The caller holds the folder's writer lock (Store::compact); otherwise it is taken here.
+  bool writer_lock_held = false;
   // Tests: called at each step ("built": the new file is on disk; "renamed": it is the live
   // one) so a test can end the process there.
   std::function<void(std::string_view step)> on_step;
