@@ -174,6 +174,12 @@ Result<StoreCompaction> Store::compact(const StoreCompactionOptions& options) {
     skipped.skipped = "open in this process";
     return skipped;
   }
+  std::error_code ec;
+  skipped.bytes_before = skipped.bytes_after = std::filesystem::file_size(s.options.dir / "data.mdb", ec);
+  if (!ec && skipped.bytes_before < options.min_bytes) {
+    skipped.skipped = "smaller than the least gain worth a copy";  // not worth closing the environment
+    return skipped;
+  }
   StoreCompactionOptions own = options;
   own.dir = s.options.dir;
   own.map_size = s.options.map_size;

@@ -267,6 +267,16 @@ TEST_CASE("a writer's store compacts in place and goes on reading and writing", 
     CHECK(std::filesystem::file_size(tmp.db() / "data.mdb") == size);
     CHECK(dump(tmp.db()) == before);
   }
+  SECTION("smaller than the least gain: left open and as it is") {
+    options.min_bytes = size + 1;
+    auto done = store->compact(options);
+    REQUIRE(done.ok());
+    CHECK_FALSE(done->compacted);
+    CHECK(done->skipped == "smaller than the least gain worth a copy");
+    CHECK(store->get(1).has_value());
+    store.reset();
+    CHECK(dump(tmp.db()) == before);
+  }
   SECTION("during a write batch: refused") {
     auto batch = store->begin_write();
     auto done = store->compact(options);
