@@ -44,6 +44,15 @@ bool newer(int64_t date, const std::string& server, int64_t current, const std::
   return current_server.empty() || server < current_server;
 }
 
+// Whether an unplayed report's added date dates a record never played nor unmarked: the earliest
+// added date reported (an unknown one, 0, counts as the latest), then the server whose name
+// sorts first.
+bool dates_never_played(const Record& rec, int64_t added_at, const std::string& server) {
+  const auto key = [](int64_t added) { return added > 0 ? added : INT64_MAX; };
+  return rec.via.empty() || key(added_at) < key(rec.updated) ||
+         (key(added_at) == key(rec.updated) && server < rec.via);
+}
+
 // Rules 1-4: decides the watched flag, its date and server (watched, updated, via,
 // unmarked_at); `why` says what was decided, for the reason sentence.
 //
@@ -121,12 +130,9 @@ void apply_state(Record& rec, const ServerMeta* before, const MediaItem& in, con
     } else if (rec.unmarked_at > 0) {
       why = "unplayed here and in the record";
     } else {
-      // Never played anywhere: dated by the earliest added date reported (an unknown one, 0,
-      // counts as the latest), `via` the server that reported it.
-      const auto key = [](int64_t added) { return added > 0 ? added : INT64_MAX; };
-      const bool earlier = rec.via.empty() || key(in.added_at) < key(rec.updated) ||
-                           (key(in.added_at) == key(rec.updated) && ctx.server < rec.via);
-      if (earlier) {
+      // Never played anywhere: dated by the earliest added date reported, `via` the server that
+      // reported it.
+      if (dates_never_played(rec, in.added_at, ctx.server)) {
         rec.updated = std::max<int64_t>(in.added_at, 0);
         rec.via = ctx.server;
       }
@@ -213,9 +219,30 @@ bool better_title(const std::string& candidate, const std::string& known) {
 
 // A number where the smaller known one wins (-1 / 0 = unknown): the same from any order.
 template <typename T>
+bool is_smaller(T into, T value, T unknown) {
+  return !(value <= unknown || (into > unknown && into <= value));
+}
+template <typename T>
 bool take_smaller(T& into, T value, T unknown) {
-  if (value <= unknown || (into > unknown && into <= value)) return false;
+  if (!is_smaller(into, value, unknown)) return false;
   into = value;
+  return true;
+}
+
+// An episode's numbers as the report gives them: its own, else its legacy relative id's.
+int reported_season(const MediaItem& in) { return in.season >= 0 ? in.season : (in.relative ? in.relative->season : -1); }
+int reported_episode(const MediaItem& in) {
+  return in.episode >= 0 ? in.episode : (in.relative ? in.relative->episode : -1);
+}
+
+// Whether union_ids(known, {source: value}) would leave `known` as it is.
+bool id_known(const Guids& known, const std::string& source, const std::string& value) {
+  const auto it = known.find(source);
+  return it != known.end() && !(value < it->second);
+}
+bool ids_known(const Guids& known, const Guids& reported) {
+  for (const auto& [source, value] : reported)
+    if (!id_known(known, source, value)) return false;
   return true;
 }
 
@@ -230,10 +257,8 @@ bool merge_ids(Record& rec, const MediaItem& in) {
   if (better_title(in.title, rec.title)) rec.title = in.title;
   take_smaller(rec.year, in.year, 0);
   if (rec.type == MediaType::episode) {
-    const int season = in.season >= 0 ? in.season : (in.relative ? in.relative->season : -1);
-    const int episode = in.episode >= 0 ? in.episode : (in.relative ? in.relative->episode : -1);
-    take_smaller(rec.season, season, -1);
-    take_smaller(rec.episode, episode, -1);
+    take_smaller(rec.season, reported_season(in), -1);
+    take_smaller(rec.episode, reported_episode(in), -1);
   }
   return rec.guids != was.guids || rec.parent != was.parent || rec.title != was.title || rec.year != was.year ||
          rec.season != was.season || rec.episode != was.episode;
@@ -272,7 +297,7 @@ MapResult create_record(const MediaItem& in, const MapContext& ctx, const Report
 
 }  // namespace
 
-MapResult map_item(const std::optional<Record>& stored, const MediaItem& in, const MapContext& ctx) {
+Report mapper_detail::read_report(const MediaItem& in, const MapContext& ctx) {
   Report report;
   // A completed play is a play, whatever flag the payload still carries (rule 3).
   report.played = in.watched || ctx.kind == EventKind::completed_play;
@@ -281,6 +306,11 @@ MapResult map_item(const std::optional<Record>& stored, const MediaItem& in, con
                                        : (ctx.kind == EventKind::import ? 0 : ctx.now);
   const int64_t report_date = report.played ? report.event_date : in.added_at;
   report.stale = ctx.last_sync > 0 && report_date < ctx.last_sync;
+  return report;
+}
+
+MapResult map_item(const std::optional<Record>& stored, const MediaItem& in, const MapContext& ctx) {
+  const Report report = mapper_detail::read_report(in, ctx);
 
   if (!stored) return create_record(in, ctx, report);
 
@@ -346,6 +376,53 @@ MapResult map_item(const std::optional<Record>& stored, const MediaItem& in, con
   if (result.change == ChangeKind::metadata) result.reason += "; metadata updated";
   if (result.change == ChangeKind::none) result.reason += "; nothing changed";
   return result;
+}
+
+// Each check below is the step of map_item above it asked "would you change anything?", in the
+// same order, over the stored record (the report leaves the state as it is, so every later step
+// reads the stored values). reconciler/mapper_unchanged_test.cpp holds it to map_item.
+bool import_changes_nothing(const Record& rec, const MediaItem& in, const MapContext& ctx) {
+  if (ctx.kind != EventKind::import) return false;
+  const auto found = rec.metadata.find(ctx.server);
+  if (found == rec.metadata.end()) return false;
+  const ServerMeta& before = found->second;
+  const Report report = mapper_detail::read_report(in, ctx);
+
+  // Rule 7, this server's view (merge_meta): every field the report carries is the stored one.
+  const auto kept = [](const std::string& stored, const std::string& reported) {
+    return reported.empty() || reported == stored;
+  };
+  if (!kept(before.item_id, in.item_id) || !kept(before.series_id, in.series_id) ||
+      !kept(before.library_id, in.library_id) || before.episode_end != in.episode_end ||
+      (in.added_at > 0 && in.added_at != before.added_at) || before.progress_ms != in.progress_ms ||
+      before.watched != report.played)
+    return false;
+  if (report.played ? report.event_date > 0 && report.event_date != before.played_at : before.played_at != 0)
+    return false;
+
+  // Rules 1-4 (apply_state). This server reports the flag it reported before, so an unplayed
+  // report is no unmark (that needs it played here before).
+  if (report.played) {
+    const int64_t date = report.event_date;
+    const bool unmark_stands = rec.unmarked_at > 0 && (date == 0 || date <= rec.unmarked_at || report.stale);
+    if (!unmark_stands && (!rec.watched || newer(date, ctx.server, rec.updated, rec.via))) return false;
+  } else if (!rec.watched && rec.unmarked_at == 0 && dates_never_played(rec, in.added_at, ctx.server) &&
+             (rec.updated != std::max<int64_t>(in.added_at, 0) || rec.via != ctx.server)) {
+    return false;
+  }
+
+  // Rule 7, the ids and the descriptive fields (merge_ids).
+  if (!ids_known(rec.guids, in.guids) || !ids_known(rec.parent, in.parent)) return false;
+  if (in.relative && in.type == MediaType::episode && !id_known(rec.parent, in.relative->source, in.relative->series_id))
+    return false;
+  if (better_title(in.title, rec.title) || is_smaller(rec.year, in.year, 0)) return false;
+  if (rec.type == MediaType::episode &&
+      (is_smaller(rec.season, reported_season(in), -1) || is_smaller(rec.episode, reported_episode(in), -1)))
+    return false;
+
+  // Rule 5 (apply_progress). With nothing above changed, updated_at stays too: this server's flag
+  // is the one it had, so it did not just diverge from the state.
+  return mapper_detail::progress_unchanged(rec, before, in, ctx, report);
 }
 
 }  // namespace ws

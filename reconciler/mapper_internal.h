@@ -16,12 +16,19 @@ struct Report {
   bool stale = false;      // dated before this server's last sync (rule 4)
 };
 
+// What `in` reports under `ctx` (map_item reads it once; import_changes_nothing the same way).
+Report read_report(const MediaItem& in, const MapContext& ctx);
+
 // Rule 5. Updates rec.progress from the incoming position once the state is decided; returns
 // true when rec.progress changed. `before`: this server's metadata before this report (null:
 // none).
 bool apply_progress(Record& rec, const ServerMeta* before, const MediaItem& in, const MapContext& ctx,
                     const Report& report);
 
+// Whether apply_progress would leave rec.progress as it is. `before` is this server's metadata,
+// which the report leaves as it is (import_changes_nothing checked that first).
+bool progress_unchanged(const Record& rec, const ServerMeta& before, const MediaItem& in, const MapContext& ctx,
+                        const Report& report);
 // "2025-08-15 21:19:42" (UTC), or "an unknown date" for 0.
 std::string format_time(int64_t unix_seconds);
 // "1:02:03" / "2:03" for a position in ms.

@@ -4,10 +4,13 @@
 
 namespace ws {
 
+bool is_multi_episode(const MediaItem& item, int max) {
+  return item.type == MediaType::episode && item.episode >= 0 && item.episode_end > item.episode && max > 1;
+}
+
 std::vector<MediaItem> expand_multi_episode(const MediaItem& item, int max) {
   std::vector<MediaItem> out;
-  if (item.type != MediaType::episode || item.episode < 0 || item.episode_end <= item.episode ||
-      max <= 1) {
+  if (!is_multi_episode(item, max)) {
     out.push_back(item);
     return out;
   }

@@ -99,6 +99,16 @@ struct MapResult {
 //   that counts, or at or before the unmark) is history and cleared.
 MapResult map_item(const std::optional<Record>& stored, const MediaItem& incoming, const MapContext& ctx);
 
+// Whether map_item(stored, incoming, ctx) would change nothing (change none, the record as
+// stored), decided without copying the record nor wording a reason: the fast path of a re-import,
+// which reports mostly what the state already holds. True only when map_item would change
+// nothing; false means "maybe" (map_item decides then): it is false for every kind but an import,
+// and when the record holds nothing of ctx.server yet.
+bool import_changes_nothing(const Record& stored, const MediaItem& incoming, const MapContext& ctx);
+
+// Whether expand_multi_episode(item, max) splits the item (else it gives the item back alone).
+bool is_multi_episode(const MediaItem& item, int max);
+
 // Rule 6: an episode with episode_end > episode becomes one item per episode (at most `max`),
 // each keeping episode_end as the marker of a multi-episode file. The file's own guids belong to
 // its first episode; later parts keep only the series' ids (they match by relative keys).
