@@ -7,6 +7,7 @@ namespace ws {
 ApplyCounts& ApplyCounts::operator+=(const ApplyCounts& o) {
   fetched += o.fetched;
   matched += o.matched;
+  unchanged += o.unchanged;
   created += o.created;
   unmatched += o.unmatched;
   changed += o.changed;
@@ -15,41 +16,60 @@ ApplyCounts& ApplyCounts::operator+=(const ApplyCounts& o) {
   return *this;
 }
 
+namespace {
+
+// One item (or one part of a multi-episode file) through the mapper, into `batch`.
+void apply_one(WriteBatch& batch, const MediaItem& item, const ApplyOptions& options, const MapContext& ctx,
+               ApplyCounts& counts) {
+  if (options.listed_keys) {
+    if (std::string key = backend_key(item); !key.empty()) options.listed_keys->insert(std::move(key));
+  }
+  auto stored = batch.find(item);
+  // The mapper would change nothing: nothing to put, and no reason to word (unless asked for).
+  if (stored && options.skip_unchanged && !options.on_decision && import_changes_nothing(*stored, item, ctx)) {
+    ++counts.matched;
+    ++counts.unchanged;
+    return;
+  }
+  auto result = map_item(stored, item, ctx);
+  if (result.unmatched) {
+    ++counts.unmatched;
+    batch.unmatched_put(item.server, item.item_id, result.reason, item);
+    if (options.on_decision) options.on_decision(item, result);
+    return;
+  }
+  if (stored) ++counts.matched;
+  if (result.created) ++counts.created;
+  if (result.change == ChangeKind::state || result.change == ChangeKind::progress) ++counts.changed;
+  if (result.change == ChangeKind::metadata) ++counts.metadata;
+  if (options.changed_at != 0 && result.record.updated_at == ctx.now &&
+      (!stored || result.record.updated_at != stored->updated_at))
+    result.record.updated_at = options.changed_at;
+  if (result.change != ChangeKind::none || result.created) {
+    batch.put(result.record, stored);
+    ++counts.written;
+  }
+  if (options.on_decision) options.on_decision(item, result);
+}
+
+}  // namespace
+
 ApplyCounts apply_items(WriteBatch& batch, const std::vector<MediaItem>& items, const ApplyOptions& options) {
   ApplyCounts counts;
+  MapContext ctx;
+  ctx.kind = options.kind;
+  ctx.last_sync = options.last_sync;
+  ctx.now = options.now;
+  ctx.options = options.mapper;
   for (const auto& reported : items) {
     ++counts.fetched;
-    for (const auto& item : expand_multi_episode(reported, options.mapper.multi_episode_max)) {
-      if (options.listed_keys) {
-        if (std::string key = backend_key(item); !key.empty()) options.listed_keys->insert(std::move(key));
-      }
-      MapContext ctx;
-      ctx.server = item.server;
-      ctx.kind = options.kind;
-      ctx.last_sync = options.last_sync;
-      ctx.now = options.now;
-      ctx.options = options.mapper;
-      auto stored = batch.find(item);
-      auto result = map_item(stored, item, ctx);
-      if (result.unmatched) {
-        ++counts.unmatched;
-        batch.unmatched_put(item.server, item.item_id, result.reason, item);
-        if (options.on_decision) options.on_decision(item, result);
-        continue;
-      }
-      if (stored) ++counts.matched;
-      if (result.created) ++counts.created;
-      if (result.change == ChangeKind::state || result.change == ChangeKind::progress) ++counts.changed;
-      if (result.change == ChangeKind::metadata) ++counts.metadata;
-      if (options.changed_at != 0 && result.record.updated_at == ctx.now &&
-          (!stored || result.record.updated_at != stored->updated_at))
-        result.record.updated_at = options.changed_at;
-      if (result.change != ChangeKind::none || result.created) {
-        batch.put(result.record, stored);
-        ++counts.written;
-      }
-      if (options.on_decision) options.on_decision(item, result);
+    if (ctx.server != reported.server) ctx.server = reported.server;
+    if (!is_multi_episode(reported, options.mapper.multi_episode_max)) {
+      apply_one(batch, reported, options, ctx, counts);  // most items: not copied
+      continue;
     }
+    for (const auto& part : expand_multi_episode(reported, options.mapper.multi_episode_max))
+      apply_one(batch, part, options, ctx, counts);
   }
   return counts;
 }

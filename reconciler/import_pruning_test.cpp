@@ -42,12 +42,14 @@ MediaItem episode_on(const std::string& server, const std::string& id, int episo
 }
 
 // Applies `items` as one import of their server, the keys listed going into `pruning`.
-void import(Store& store, const std::vector<MediaItem>& items, ImportPruning* pruning = nullptr, int64_t now = 5000) {
+ApplyCounts import(Store& store, const std::vector<MediaItem>& items, ImportPruning* pruning = nullptr,
+                   int64_t now = 5000) {
   ApplyOptions o;
   o.now = now;
   if (pruning) o.listed_keys = pruning->listed_keys();
   auto applied = apply_items(store, items, o);
   REQUIRE(applied.ok());
+  return *applied;
 }
 
 // Plans and, when allowed, commits the prune; returns the plan.
@@ -133,11 +135,21 @@ TEST_CASE("an import that lists everything prunes nothing and writes nothing", "
   const std::vector<MediaItem> items{movie_on("plex", "p1", 1), movie_on("plex", "p2", 2), movie_on("plex", "p3", 3)};
   import(*store, items);
   ImportPruning pruning("plex");
-  import(*store, items, &pruning, 6000);
+  // Unchanged items are not mapped (ApplyOptions::skip_unchanged), yet they count as listed.
+  const ApplyCounts again = import(*store, items, &pruning, 6000);
+  CHECK(again.unchanged == 3);
+  CHECK(again.written == 0);
   const auto plan = pruning.plan(*store, {});
   CHECK(plan.known == 3);
   CHECK(plan.gone.empty());
   CHECK(plan.allowed());
+
+  SECTION("and of the unchanged ones, what is not listed is gone") {
+    ImportPruning partial("plex");
+    const ApplyCounts some = import(*store, {items[0], items[2]}, &partial, 7000);
+    CHECK(some.unchanged == 2);
+    CHECK(gone_keys(partial.plan(*store, {})) == std::vector<std::string>{"plex/p2"});
+  }
 }
 
 TEST_CASE("the parts of a multi-episode file are pruned together, and a part the file no longer covers alone",
@@ -162,7 +174,9 @@ TEST_CASE("the parts of a multi-episode file are pruned together, and a part the
   }
   SECTION("the file is listed: both parts stay") {
     ImportPruning pruning("jelly");
-    import(*store, {episode_on("jelly", "x", 1, 2), episode_on("jelly", "y", 3)}, &pruning, 6000);
+    const ApplyCounts again =
+        import(*store, {episode_on("jelly", "x", 1, 2), episode_on("jelly", "y", 3)}, &pruning, 6000);
+    CHECK(again.unchanged == 3);  // both parts and y, none of them mapped: still listed
     CHECK(prune(*store, pruning).gone.empty());
   }
   SECTION("the file now holds E01 alone: E02's part goes, E01 keeps the file") {

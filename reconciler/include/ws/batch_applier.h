@@ -19,6 +19,7 @@ namespace ws {
 struct ApplyCounts {
   uint64_t fetched = 0;    // items reported (before multi-episode expansion)
   uint64_t matched = 0;    // resolved to a stored record
+  uint64_t unchanged = 0;  // of those, left as they were without mapping (ApplyOptions::skip_unchanged)
   uint64_t created = 0;    // new records
   uint64_t unmatched = 0;  // no stored record and no external id: reported, not stored
   uint64_t changed = 0;    // records whose state or progress changed
@@ -40,6 +41,10 @@ struct ApplyOptions {
   // When non-zero, the updated_at of records whose state or progress changed (instead of `now`):
   // webhooks map at the event's time, but push mode orders records by when they changed here.
   int64_t changed_at = 0;
+  // An import's item whose record the mapper would leave as it is (import_changes_nothing,
+  // mapper.h) is not mapped: it counts as matched, and its key as listed. Off: every item goes
+  // through map_item (the tests compare both ways; the end state is the same).
+  bool skip_unchanged = true;
   // Called for each decision with its reason (for -vvv, webhook acks); may be empty. Called after
   // the record was put, so result.record.id is its id (0 when unmatched).
   std::function<void(const MediaItem&, const MapResult&)> on_decision;
