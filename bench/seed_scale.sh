@@ -6,6 +6,8 @@
 #   floor  plain curl fetching the same item pages, the four servers side by side
 #   a      fresh import, embedded
 #   mp     fresh import, multi-process with 1 and with 4 fetchers
+#   mpb    multi-process with 4 fetchers: a fresh import, then a full re-import with nothing
+#          changed (`state:import -f`), and ws-reconciler's CPU for each (from /proc, per item)
 #   b      full re-import with nothing changed (embedded)
 #   c      incremental re-import with nothing changed (embedded): c1 as configured by default
 #          (Plex and Emby by delta, the two Jellyfin whole: import.jellyfin_delta off), c2 all four
@@ -245,6 +247,8 @@ if want c; then
   echo "    kinds: $(jq -r '[.summary.servers | to_entries[] | "\(.key) \(.value.import) \(.value.fetched)"] | join(", ")' "$work/out.json")"
 fi
 
+proc_cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }  # user + system seconds of PID so far
+
 # multi_process N: fresh state, ws-reconciler + N ws-fetcher + 1 ws-exporter, the CLI enqueues.
 multi_process() {
   local n=$1 procs=() tps=() i
@@ -262,7 +266,18 @@ multi_process() {
   python3 "$work/pss.py" "$work/stop" "${tps[@]}" >"$work/pss.mp" &
   local sp=$!
   local b0; b0=$(fake_bytes "${FAKES[@]}")
+  local rp c0 c1 c2  # ws-reconciler (the child of its /usr/bin/time) and its CPU seconds so far
+  rp=$(awk '{print $1}' "/proc/${tps[0]}/task/${tps[0]}/children")
+  c0=$(proc_cpu "$rp")
   measure "a fresh import, multi-process, $n fetcher(s): CLI" -- "${WSC[@]}" state:import
+  if want mpb; then
+    c1=$(proc_cpu "$rp")
+    measure "b full re-import, multi-process, $n fetcher(s): CLI" -- "${WSC[@]}" state:import -f
+    c2=$(proc_cpu "$rp")
+    printf '    ws-reconciler CPU: fresh import %.2f s (%.1f us per item), full re-import %.2f s (%.1f us per item)\n' \
+      "$(echo "$c1 - $c0" | bc)" "$(echo "($c1 - $c0) * 1000000 / $items" | bc -l)" \
+      "$(echo "$c2 - $c1" | bc)" "$(echo "($c2 - $c1) * 1000000 / $items" | bc -l)"
+  fi
   touch "$work/stop"; wait "$sp"
   for tp in "${tps[@]}"; do pkill -TERM -P "$tp" || true; done
   for tp in "${tps[@]}"; do wait "$tp" 2>/dev/null || true; done
@@ -281,6 +296,9 @@ multi_process() {
 if want mp; then
   echo "a: multi-process (ws-reconciler, ws-fetcher x N, ws-exporter; watchstate enqueues)"
   multi_process 1
+  multi_process 4
+elif want mpb; then
+  echo "a/b: multi-process, 4 fetchers, fresh import then full re-import"
   multi_process 4
 fi
 
