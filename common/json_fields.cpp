@@ -20,14 +20,43 @@ const nlohmann::json* object_member(const nlohmann::json& obj, std::string_view 
   return m && m->is_object() ? m : nullptr;
 }
 
+std::string text_of_float(double d) {
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return std::to_string(static_cast<int64_t>(d));
+  return nlohmann::json(d).dump();
+}
+
+std::optional<int64_t> int_of_float(double d) {
+  if (!std::isfinite(d) || std::fabs(d) > 9.2e18) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
+std::optional<int64_t> int_of_text(std::string_view text) {
+  const std::string_view s = trim(text);
+  if (s.empty()) return std::nullopt;
+  int64_t out = 0;
+  const char* begin = s.data() + (s.front() == '+' ? 1 : 0);
+  auto [end, ec] = std::from_chars(begin, s.data() + s.size(), out);
+  if (ec != std::errc()) return std::nullopt;
+  if (end == s.data() + s.size()) return out;
+  if (*end == '.') {  // "12.5": keep the integer part if the rest is digits
+    for (const char* p = end + 1; p < s.data() + s.size(); ++p)
+      if (*p < '0' || *p > '9') return std::nullopt;
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> bool_of_text(std::string_view text) {
+  const std::string s = ascii_lower(text);
+  if (s == "true" || s == "1" || s == "yes") return true;
+  if (s == "false" || s == "0" || s == "no") return false;
+  return std::nullopt;
+}
+
 std::optional<std::string> as_string(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_integer()) return v.is_number_unsigned() ? std::to_string(v.get<uint64_t>()) : std::to_string(v.get<int64_t>());
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return std::to_string(static_cast<int64_t>(d));
-    return v.dump();
-  }
+  if (v.is_number_float()) return text_of_float(v.get<double>());
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   return std::nullopt;
 }
@@ -41,37 +70,15 @@ std::optional<int64_t> as_int(const nlohmann::json& v) {
     }
     return v.get<int64_t>();
   }
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (!std::isfinite(d) || std::fabs(d) > 9.2e18) return std::nullopt;
-    return static_cast<int64_t>(d);
-  }
-  if (v.is_string()) {
-    const std::string_view s = trim(v.get_ref<const std::string&>());
-    if (s.empty()) return std::nullopt;
-    int64_t out = 0;
-    const char* begin = s.data() + (s.front() == '+' ? 1 : 0);
-    auto [end, ec] = std::from_chars(begin, s.data() + s.size(), out);
-    if (ec != std::errc()) return std::nullopt;
-    if (end == s.data() + s.size()) return out;
-    if (*end == '.') {  // "12.5": keep the integer part if the rest is digits
-      for (const char* p = end + 1; p < s.data() + s.size(); ++p)
-        if (*p < '0' || *p > '9') return std::nullopt;
-      return out;
-    }
-    return std::nullopt;
-  }
+  if (v.is_number_float()) return int_of_float(v.get<double>());
+  if (v.is_string()) return int_of_text(v.get_ref<const std::string&>());
   return std::nullopt;
 }
 
 std::optional<bool> as_bool(const nlohmann::json& v) {
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_number()) return v.get<double>() != 0;
-  if (v.is_string()) {
-    const std::string s = ascii_lower(v.get_ref<const std::string&>());
-    if (s == "true" || s == "1" || s == "yes") return true;
-    if (s == "false" || s == "0" || s == "no") return false;
-  }
+  if (v.is_string()) return bool_of_text(v.get_ref<const std::string&>());
   return std::nullopt;
 }
 

@@ -13,6 +13,7 @@ packages=("$@")
   libzmq3-dev cppzmq-dev libsodium-dev
   libcurl4-openssl-dev
   nlohmann-json3-dev
+  libsimdjson-dev
   libyaml-cpp-dev
   liblmdb-dev liblmdb++-dev
   libspdlog-dev

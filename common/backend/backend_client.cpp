@@ -8,6 +8,8 @@
 #include "client_util.h"
 #include "emby_client.h"
 #include "jellyfin_client.h"
+#include "ws/mediabrowser_items.h"
+#include "ws/plex_items.h"
 #include "plex_client.h"
 
 namespace ws {
@@ -79,6 +81,34 @@ std::unique_ptr<BackendHttp> make_http(const ServerConfig& server, const Backend
   auto made = options.transport_factory ? options.transport_factory(transport) : make_curl_transport(transport);
   return std::make_unique<BackendHttp>(server.name, std::move(made), options.retry, std::move(default_headers),
                                        std::vector<std::string>{server.token}, transport.total_timeout);
+}
+
+Result<HttpResponse> read_items_page(BackendHttp& http, PageReader& reader, PageFormat format, std::string target,
+                                     std::string_view server, ItemsPage& out) {
+  return http.fetch_read(
+      HttpRequest{"GET", std::move(target), {}, {}},
+      [&](std::string& body) {
+        auto page = reader.items(format, body, server);
+        if (page) out = std::move(*page);
+        return page.has_value();
+      },
+      [&](const nlohmann::json& body) {
+        out = format == PageFormat::plex ? plex_items_page(body, server) : mediabrowser_items_page(body, server);
+      });
+}
+
+Result<HttpResponse> read_series_page(BackendHttp& http, PageReader& reader, PageFormat format, std::string target,
+                                      SeriesPage& out) {
+  return http.fetch_read(
+      HttpRequest{"GET", std::move(target), {}, {}},
+      [&](std::string& body) {
+        auto page = reader.series(format, body);
+        if (page) out = std::move(*page);
+        return page.has_value();
+      },
+      [&](const nlohmann::json& body) {
+        out = format == PageFormat::plex ? plex_series_page(body) : mediabrowser_series_page(body);
+      });
 }
 
 Result<ItemPage> fill_page(int64_t start, int64_t size, const ChunkFetcher& chunk) {

@@ -156,7 +156,20 @@ Result<JsonResponse> BackendHttp::fetch_json(HttpRequest request) {
   return out;
 }
 
-Result<HttpResponse> BackendHttp::send_impl(HttpRequest request, bool want_json, nlohmann::json* json_out) {
+Result<HttpResponse> BackendHttp::fetch_read(HttpRequest request, const FastReader& fast, const DomReader& dom) {
+  bool read_fast = false;
+  const FastReader once = [&](std::string& body) { return read_fast = fast(body); };
+  nlohmann::json body;
+  auto response = send_impl(std::move(request), true, &body, &once);
+  if (!response) return response.error();
+  if (!read_fast) dom(body);
+  response->body.clear();
+  response->body.shrink_to_fit();
+  return response;
+}
+
+Result<HttpResponse> BackendHttp::send_impl(HttpRequest request, bool want_json, nlohmann::json* json_out,
+                                            const FastReader* fast) {
   for (const auto& header : default_headers_) {
     // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
     const std::string& name = header.first;
@@ -198,6 +211,7 @@ Result<HttpResponse> BackendHttp::send_impl(HttpRequest request, bool want_json,
       stats_.bytes += static_cast<int64_t>(response.body.size());
       if (response.status >= 200 && response.status < 300) {
         if (!want_json) return std::move(response);
+        if (fast && (*fast)(response.body)) return std::move(response);
         try {
           *json_out = nlohmann::json::parse(response.body);
           return std::move(response);

@@ -115,13 +115,13 @@ Result<int64_t> MediaBrowserClient::count_items(const Library& library) {
 Result<ItemPage> MediaBrowserClient::fetch_page(const Library& library, int64_t start, int64_t size) {
   if (auto r = require_user(); !r) return r.error();
   auto page = backend_detail::fill_page(start, size, [&](int64_t at, int64_t want) -> Result<backend_detail::Chunk> {
-    auto body = http_->get_json(items_target(library, at, want));
-    if (!body) return body.error();
+    ItemsPage page;
+    auto got = backend_detail::read_items_page(*http_, pages_, PageFormat::mediabrowser, items_target(library, at, want),
+                                               server_.name, page);
+    if (!got) return got.error();
     backend_detail::Chunk chunk;
-    const auto& list = mediabrowser_items_list(*body);
-    chunk.entries = static_cast<int64_t>(list.size());
-    for (const auto& entry : list) {
-      auto item = parse_mediabrowser_item(entry, server_.name);
+    chunk.entries = static_cast<int64_t>(page.entries.size());
+    for (auto& item : page.entries) {
       if (!item) {
         ++chunk.skipped;
         continue;
@@ -129,8 +129,7 @@ Result<ItemPage> MediaBrowserClient::fetch_page(const Library& library, int64_t 
       item->library_id = library.id;
       chunk.items.push_back(std::move(*item));
     }
-    auto total = lenient::get_int(*body, "TotalRecordCount");
-    chunk.total = total ? *total : at + chunk.entries + (chunk.entries >= want ? 1 : 0);
+    chunk.total = page.total ? *page.total : at + chunk.entries + (chunk.entries >= want ? 1 : 0);
     return chunk;
   });
   if (!page) return page.error();
@@ -141,13 +140,14 @@ Result<ItemPage> MediaBrowserClient::fetch_page(const Library& library, int64_t 
 Result<Ok> MediaBrowserClient::prime_series(const std::string& library_id) {
   constexpr int64_t kBatch = 500;
   for (int64_t start = 0;;) {
-    auto body = http_->get_json(items_target(library_id, "Series", start, kBatch));
-    if (!body) return body.error();
-    const auto& list = mediabrowser_items_list(*body);
-    for (const auto& entry : list)
-      if (auto id = lenient::get_string(entry, "Id")) series_->put(*id, parse_mediabrowser_series(entry));
-    start += static_cast<int64_t>(list.size());
-    if (list.empty() || start >= lenient::get_int(*body, "TotalRecordCount").value_or(0)) break;
+    SeriesPage page;
+    auto got = backend_detail::read_series_page(*http_, pages_, PageFormat::mediabrowser,
+                                                items_target(library_id, "Series", start, kBatch), page);
+    if (!got) return got.error();
+    for (auto& series : page.entries)
+      if (series.id) series_->put(*series.id, std::move(series.info));
+    start += static_cast<int64_t>(page.entries.size());
+    if (page.entries.empty() || start >= page.total.value_or(0)) break;
   }
   return Ok{};
 }
@@ -195,13 +195,14 @@ Result<std::vector<MediaItem>> MediaBrowserClient::fetch_items(const std::vector
     for (const auto& id : batch) ids += (ids.empty() ? "" : ",") + id;
     // A server may answer a page of them (a page limit of its own): ask on from where it ended.
     for (int64_t start = 0; start < static_cast<int64_t>(batch.size());) {
-      auto body = http_->get_json(items_by_id_target(ids, start));
-      if (!body) return body.error();
-      const auto& list = mediabrowser_items_list(*body);
-      for (const auto& entry : list)
-        if (auto item = parse_mediabrowser_item(entry, server_.name)) items.push_back(std::move(*item));
-      start += static_cast<int64_t>(list.size());
-      if (list.empty() || start >= lenient::get_int(*body, "TotalRecordCount").value_or(0)) break;
+      ItemsPage page;
+      auto got = backend_detail::read_items_page(*http_, pages_, PageFormat::mediabrowser, items_by_id_target(ids, start),
+                                                 server_.name, page);
+      if (!got) return got.error();
+      for (auto& item : page.entries)
+        if (item) items.push_back(std::move(*item));
+      start += static_cast<int64_t>(page.entries.size());
+      if (page.entries.empty() || start >= page.total.value_or(0)) break;
     }
   }
   if (auto r = resolve_series(items, ""); !r) return r.error();

@@ -82,4 +82,18 @@ SeriesInfo parse_mediabrowser_series(const nlohmann::json& json) {
   return info;
 }
 
+ItemsPage mediabrowser_items_page(const nlohmann::json& body, std::string_view server) {
+  ItemsPage page;
+  for (const auto& entry : mediabrowser_items_list(body)) page.entries.push_back(parse_mediabrowser_item(entry, server));
+  page.total = get_int(body, "TotalRecordCount");
+  return page;
+}
+
+SeriesPage mediabrowser_series_page(const nlohmann::json& body) {
+  SeriesPage page;
+  for (const auto& entry : mediabrowser_items_list(body)) page.entries.push_back({get_string(entry, "Id"), parse_mediabrowser_series(entry)});
+  page.total = get_int(body, "TotalRecordCount");
+  return page;
+}
+
 }  // namespace ws

@@ -20,10 +20,15 @@ int plex_type(MediaType kind) { return kind == MediaType::movie ? 1 : 4; }
 
 const nlohmann::json* container(const nlohmann::json& body) { return lenient::member(body, "MediaContainer"); }
 
+// The X-Plex-Container-Total-Size header, when sent and a number.
+std::optional<int64_t> header_total(const HttpResponse& response) {
+  if (auto header = response.header("x-plex-container-total-size"); !header.empty()) return lenient::int_of_text(header);
+  return std::nullopt;
+}
+
 // The library total: the X-Plex-Container-Total-Size header, else MediaContainer.totalSize.
 std::optional<int64_t> total_of(const HttpResponse& response, const nlohmann::json& body) {
-  if (auto header = response.header("x-plex-container-total-size"); !header.empty())
-    if (auto v = lenient::as_int(nlohmann::json(header))) return v;
+  if (auto v = header_total(response)) return v;
   if (const auto* c = container(body)) return lenient::get_int(*c, "totalSize");
   return std::nullopt;
 }
@@ -121,13 +126,11 @@ Result<int64_t> PlexClient::count_items(const Library& library) {
 
 Result<ItemPage> PlexClient::fetch_page(const Library& library, int64_t start, int64_t size) {
   auto page = backend_detail::fill_page(start, size, [&](int64_t at, int64_t want) -> Result<backend_detail::Chunk> {
-    auto got = http_->fetch_json(HttpRequest{"GET", items_target(library, at, want), {}, {}});
+    auto got = items_page(items_target(library, at, want));
     if (!got) return got.error();
     backend_detail::Chunk chunk;
-    const auto& list = plex_metadata_list(got->body);
-    chunk.entries = static_cast<int64_t>(list.size());
-    for (const auto& entry : list) {
-      auto item = parse_plex_item(entry, server_.name);
+    chunk.entries = static_cast<int64_t>(got->entries.size());
+    for (auto& item : got->entries) {
       if (!item) {
         ++chunk.skipped;
         continue;
@@ -135,12 +138,27 @@ Result<ItemPage> PlexClient::fetch_page(const Library& library, int64_t start, i
       if (item->library_id.empty()) item->library_id = library.id;
       chunk.items.push_back(std::move(*item));
     }
-    auto total = total_of(got->response, got->body);
-    chunk.total = total ? *total : at + chunk.entries + (chunk.entries >= want ? 1 : 0);
+    chunk.total = got->total ? *got->total : at + chunk.entries + (chunk.entries >= want ? 1 : 0);
     return chunk;
   });
   if (!page) return page.error();
   if (auto r = resolve_series(page->items, library.id); !r) return r.error();
+  return page;
+}
+
+Result<ItemsPage> PlexClient::items_page(std::string target) {
+  ItemsPage page;
+  auto response = backend_detail::read_items_page(*http_, pages_, PageFormat::plex, std::move(target), server_.name, page);
+  if (!response) return response.error();
+  if (auto total = header_total(*response)) page.total = total;
+  return page;
+}
+
+Result<SeriesPage> PlexClient::series_page(std::string target) {
+  SeriesPage page;
+  auto response = backend_detail::read_series_page(*http_, pages_, PageFormat::plex, std::move(target), page);
+  if (!response) return response.error();
+  if (auto total = header_total(*response)) page.total = total;
   return page;
 }
 
@@ -156,22 +174,18 @@ Result<nlohmann::json> PlexClient::metadata(const std::string& rating_key) {
 Result<Ok> PlexClient::prime_series(const std::string& library_id) {
   constexpr int64_t kBatch = 500;
   for (int64_t start = 0;;) {
-    auto got = http_->fetch_json(HttpRequest{"GET",
-                                             "/library/sections/" + url_encode(library_id) + "/all" +
-                                                 Query()
-                                                     .add("type", 2)
-                                                     .add("includeGuids", 1)
-                                                     .add("X-Plex-Container-Start", start)
-                                                     .add("X-Plex-Container-Size", kBatch)
-                                                     .str(),
-                                             {},
-                                             {}});
+    auto got = series_page("/library/sections/" + url_encode(library_id) + "/all" +
+                           Query()
+                               .add("type", 2)
+                               .add("includeGuids", 1)
+                               .add("X-Plex-Container-Start", start)
+                               .add("X-Plex-Container-Size", kBatch)
+                               .str());
     if (!got) return got.error();
-    const auto& list = plex_metadata_list(got->body);
-    for (const auto& show : list)
-      if (auto key = lenient::get_string(show, "ratingKey")) series_->put(*key, parse_plex_series(show));
-    start += static_cast<int64_t>(list.size());
-    if (list.empty() || start >= total_of(got->response, got->body).value_or(0)) break;
+    for (auto& show : got->entries)
+      if (show.id) series_->put(*show.id, std::move(show.info));
+    start += static_cast<int64_t>(got->entries.size());
+    if (got->entries.empty() || start >= got->total.value_or(0)) break;
   }
   return Ok{};
 }
@@ -195,11 +209,11 @@ Result<Ok> PlexClient::resolve_series(std::vector<MediaItem>& items, const std::
   for (size_t first = 0; first < unknown.size(); first += kBatch) {
     std::string keys;
     for (size_t i = first; i < std::min(unknown.size(), first + kBatch); ++i) keys += (keys.empty() ? "" : ",") + url_encode(unknown[i]);
-    auto body = http_->get_json("/library/metadata/" + keys);
-    if (!body && body.error().kind != ErrorKind::not_found) return body.error();
-    if (body)
-      for (const auto& show : plex_metadata_list(*body))
-        if (auto key = lenient::get_string(show, "ratingKey")) series_->put(*key, parse_plex_series(show));
+    auto shows = series_page("/library/metadata/" + keys);
+    if (!shows && shows.error().kind != ErrorKind::not_found) return shows.error();
+    if (shows)
+      for (auto& show : shows->entries)
+        if (show.id) series_->put(*show.id, std::move(show.info));
     // A show that vanished meanwhile: remember it as id-less, do not ask again.
     for (size_t i = first; i < std::min(unknown.size(), first + kBatch); ++i)
       if (!series_->find(unknown[i])) series_->put(unknown[i], SeriesInfo{});
@@ -229,13 +243,13 @@ Result<std::vector<MediaItem>> PlexClient::fetch_items(const std::vector<std::st
   for (const auto& batch : backend_detail::id_batches(item_ids, kItemsPerRead)) {
     std::string keys;
     for (const auto& id : batch) keys += (keys.empty() ? "" : ",") + url_encode(id);
-    auto body = http_->get_json("/library/metadata/" + keys);
-    if (!body) {
-      if (body.error().kind == ErrorKind::not_found) continue;  // none of them is there any more
-      return body.error();
+    auto page = items_page("/library/metadata/" + keys);
+    if (!page) {
+      if (page.error().kind == ErrorKind::not_found) continue;  // none of them is there any more
+      return page.error();
     }
-    for (const auto& entry : plex_metadata_list(*body))
-      if (auto item = parse_plex_item(entry, server_.name)) items.push_back(std::move(*item));
+    for (auto& item : page->entries)
+      if (item) items.push_back(std::move(*item));
   }
   if (auto r = resolve_series(items, ""); !r) return r.error();
   return items;

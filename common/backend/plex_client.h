@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "ws/backend_client.h"
+#include "ws/page_reader.h"
 
 namespace ws {
 
@@ -32,11 +33,15 @@ class PlexClient final : public BackendClient {
   Result<Ok> resolve_series(std::vector<MediaItem>& items, const std::string& library_id);
   Result<Ok> prime_series(const std::string& library_id);
   Result<nlohmann::json> metadata(const std::string& rating_key);
+  // A page of items / shows at `target`, its total from X-Plex-Container-Total-Size when sent.
+  Result<ItemsPage> items_page(std::string target);
+  Result<SeriesPage> series_page(std::string target);
   Result<Ok> write(const std::string& target);
 
   ServerConfig server_;
   std::unique_ptr<BackendHttp> http_;
   std::shared_ptr<SeriesCache> series_;
+  PageReader pages_;  // item and series pages (simdjson), reused page after page
 };
 
 }  // namespace ws

@@ -86,4 +86,18 @@ SeriesInfo parse_plex_series(const nlohmann::json& metadata) {
   return info;
 }
 
+ItemsPage plex_items_page(const nlohmann::json& body, std::string_view server) {
+  ItemsPage page;
+  for (const auto& entry : plex_metadata_list(body)) page.entries.push_back(parse_plex_item(entry, server));
+  if (const auto* container = lenient::member(body, "MediaContainer")) page.total = get_int(*container, "totalSize");
+  return page;
+}
+
+SeriesPage plex_series_page(const nlohmann::json& body) {
+  SeriesPage page;
+  for (const auto& show : plex_metadata_list(body)) page.entries.push_back({get_string(show, "ratingKey"), parse_plex_series(show)});
+  if (const auto* container = lenient::member(body, "MediaContainer")) page.total = get_int(*container, "totalSize");
+  return page;
+}
+
 }  // namespace ws

@@ -44,6 +44,17 @@ std::optional<std::string> as_string(const nlohmann::json& value);
 std::optional<int64_t> as_int(const nlohmann::json& value);
 std::optional<bool> as_bool(const nlohmann::json& value);
 
+// The readings of one scalar that the readers above share with the simdjson page readers
+// (ws/page_reader.h), so both paths read a value the same way.
+// as_string of a float: its integer text when integral and small, else nlohmann's dump.
+std::string text_of_float(double value);
+// as_int of a float: truncated; nullopt when not finite or beyond int64.
+std::optional<int64_t> int_of_float(double value);
+// as_int of a string: " +12 " and "12.5" (the integer part, the rest digits) read; else nullopt.
+std::optional<int64_t> int_of_text(std::string_view text);
+// as_bool of a string: "true"/"false"/"1"/"0"/"yes"/"no" in any case; else nullopt.
+std::optional<bool> bool_of_text(std::string_view text);
+
 }  // namespace ws::lenient
 
 namespace ws::json_fields {

@@ -59,6 +59,14 @@ class BackendHttp {
   // send_json() keeping the response headers (paging totals).
   Result<JsonResponse> fetch_json(HttpRequest request);
 
+  // send() then read the body with `fast` first (the pages' simdjson readers, ws/page_reader.h;
+  // it may pad the body in place); when `fast` declines (returns false), the body is parsed with
+  // nlohmann as send_json does — the same errors, the same retries — and handed to `dom`. The
+  // response comes back with its headers, the body dropped.
+  using FastReader = std::function<bool(std::string& body)>;
+  using DomReader = std::function<void(const nlohmann::json& body)>;
+  Result<HttpResponse> fetch_read(HttpRequest request, const FastReader& fast, const DomReader& dom);
+
   const std::string& server_name() const { return server_name_; }
   const HttpStats& stats() const { return stats_; }
 
@@ -68,7 +76,8 @@ class BackendHttp {
   std::string snippet(const std::string& body) const;
 
  private:
-  Result<HttpResponse> send_impl(HttpRequest request, bool want_json, nlohmann::json* json_out);
+  Result<HttpResponse> send_impl(HttpRequest request, bool want_json, nlohmann::json* json_out,
+                                 const FastReader* fast = nullptr);
   void wait(std::chrono::milliseconds delay);
   std::chrono::milliseconds backoff(int attempt) const;
 

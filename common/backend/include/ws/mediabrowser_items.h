@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ws/media_item.h"
+#include "ws/parsed_page.h"
 #include "ws/result.h"
 #include "ws/series_cache.h"
 
@@ -25,5 +26,11 @@ SeriesInfo parse_mediabrowser_series(const nlohmann::json& item);
 
 // `Items` of a query result ({Items, TotalRecordCount, StartIndex}), or an empty array.
 const nlohmann::json& mediabrowser_items_list(const nlohmann::json& body);
+
+// A page of a query result, read with the functions above (the reference that ws/page_reader.h's
+// fast path must match): every `Items` entry, and `TotalRecordCount`.
+ItemsPage mediabrowser_items_page(const nlohmann::json& body, std::string_view server);
+// The same for series: each entry's Id and parse_mediabrowser_series.
+SeriesPage mediabrowser_series_page(const nlohmann::json& body);
 
 }  // namespace ws

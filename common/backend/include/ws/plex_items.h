@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ws/media_item.h"
+#include "ws/parsed_page.h"
 #include "ws/result.h"
 #include "ws/series_cache.h"
 
@@ -27,5 +28,11 @@ SeriesInfo parse_plex_series(const nlohmann::json& metadata);
 
 // `MediaContainer.Metadata` of a response body, or an empty array when absent.
 const nlohmann::json& plex_metadata_list(const nlohmann::json& body);
+
+// A page of a listing, read with the functions above (the reference that ws/page_reader.h's fast
+// path must match): every `MediaContainer.Metadata` entry, and `MediaContainer.totalSize`.
+ItemsPage plex_items_page(const nlohmann::json& body, std::string_view server);
+// The same for shows: each entry's ratingKey and parse_plex_series.
+SeriesPage plex_series_page(const nlohmann::json& body);
 
 }  // namespace ws
