@@ -1,5 +1,6 @@
 #include "fuzz_targets.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "page_differential.h"
 #include "ws/config.h"
 #include "ws/json_fields.h"
 #include "ws/media_item_msgpack.h"
@@ -89,6 +91,19 @@ void drive_client(ServerType type, std::string_view input) {
   if (auto item = client->fetch_item("1"); item) (void)client->set_progress(*item, 61'000);
 }
 
+// The differential half of the page targets: the body read as a page of items and of series by
+// the simdjson readers and by the nlohmann reference must read alike (page_differential.h); a
+// body simdjson reads must be one nlohmann reads. One reader for every input, reused as a
+// client reuses its own.
+void pages_agree(PageFormat format, std::string_view input) {
+  static PageReader reader;
+  const auto compared = testing::compare_page(reader, format, std::string(input));
+  if (!compared.disagreement.empty()) {
+    std::fprintf(stderr, "page readers disagree: %s\n", compared.disagreement.c_str());
+    std::abort();
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<BackendClient> echo_client(ServerType type, std::string body) {
@@ -160,9 +175,18 @@ void plex_webhook(std::string_view input) { use(parse_plex_webhook(webhook_reque
 void jellyfin_webhook(std::string_view input) { use(parse_jellyfin_webhook(webhook_request(input))); }
 void emby_webhook(std::string_view input) { use(parse_emby_webhook(webhook_request(input))); }
 
-void plex_page(std::string_view input) { drive_client(ServerType::plex, input); }
-void jellyfin_page(std::string_view input) { drive_client(ServerType::jellyfin, input); }
-void emby_page(std::string_view input) { drive_client(ServerType::emby, input); }
+void plex_page(std::string_view input) {
+  pages_agree(PageFormat::plex, input);
+  drive_client(ServerType::plex, input);
+}
+void jellyfin_page(std::string_view input) {
+  pages_agree(PageFormat::mediabrowser, input);
+  drive_client(ServerType::jellyfin, input);
+}
+void emby_page(std::string_view input) {
+  pages_agree(PageFormat::mediabrowser, input);
+  drive_client(ServerType::emby, input);
+}
 
 void lenient_json(std::string_view input) {
   nlohmann::json doc = nlohmann::json::parse(input, nullptr, /*allow_exceptions=*/false);
