@@ -15,7 +15,11 @@ fake_port=$(free_port); w=$(free_port); e=$(free_port); c=$(free_port)
   --catalog 1 --movies 2000 --shows 350 --seasons 4 --episodes 50 --state-seed 1 --watched 30 --progress 5 \
   >"$work/fake.log" 2>&1 &
 fake=$!
-trap 'kill $fake 2>/dev/null; pkill -TERM -x ws-fetcher; pkill -TERM -x ws-exporter; pkill -TERM -x ws-reconciler; rm -rf "$work"' EXIT
+# Processes are stopped by id (the children of the /usr/bin/time this script started), never by
+# name: other stacks may run on the machine.
+rec=; fet=; exp=
+stop() { for p in "$@"; do [ -n "$p" ] && pkill -TERM -P "$p" 2>/dev/null; done; return 0; }
+trap 'kill $fake 2>/dev/null; stop $fet $exp $rec; rm -rf "$work"' EXIT
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$fake_port") 2>/dev/null && break; sleep 0.1; done
 cat >"$WS_DATA_PATH/config/servers.yaml" <<Y
 big:
@@ -44,6 +48,6 @@ fet=$!
 $T -f "ws-exporter: %e s wall, %M KiB peak RSS" "$B/exporter/ws-exporter" >"$work/exp.log" 2>&1 &
 exp=$!
 $T -f "multi-process import, watchstate client: %e s wall, %M KiB peak RSS" "$B/cli/watchstate" state:import 2>&1 | tail -3
-pkill -TERM -x ws-fetcher; pkill -TERM -x ws-exporter; wait $fet $exp 2>/dev/null || true
-pkill -TERM -x ws-reconciler; wait $rec 2>/dev/null || true
+stop $fet $exp; wait $fet $exp 2>/dev/null || true
+stop $rec; wait $rec 2>/dev/null || true
 for f in rec fet exp; do tail -n 1 "$work/$f.log"; done

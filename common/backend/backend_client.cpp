@@ -83,12 +83,12 @@ std::unique_ptr<BackendHttp> make_http(const ServerConfig& server, const Backend
                                        std::vector<std::string>{server.token}, transport.total_timeout);
 }
 
-Result<HttpResponse> read_items_page(BackendHttp& http, PageReader& reader, PageFormat format, std::string target,
+Result<HttpResponse> read_items_page(BackendHttp& http, PageFormat format, std::string target,
                                      std::string_view server, ItemsPage& out) {
   return http.fetch_read(
       HttpRequest{"GET", std::move(target), {}, {}},
       [&](std::string& body) {
-        auto page = reader.items(format, body, server);
+        auto page = fast_items_page(format, body, server);
         if (page) out = std::move(*page);
         return page.has_value();
       },
@@ -97,12 +97,12 @@ Result<HttpResponse> read_items_page(BackendHttp& http, PageReader& reader, Page
       });
 }
 
-Result<HttpResponse> read_series_page(BackendHttp& http, PageReader& reader, PageFormat format, std::string target,
+Result<HttpResponse> read_series_page(BackendHttp& http, PageFormat format, std::string target,
                                       SeriesPage& out) {
   return http.fetch_read(
       HttpRequest{"GET", std::move(target), {}, {}},
       [&](std::string& body) {
-        auto page = reader.series(format, body);
+        auto page = fast_series_page(format, body);
         if (page) out = std::move(*page);
         return page.has_value();
       },

@@ -49,12 +49,12 @@ Result<ItemPage> fill_page(int64_t start, int64_t size, const ChunkFetcher& chun
 // `ids` without empty and repeated ones, cut into batches of at most `per_batch` (fetch_items).
 std::vector<std::vector<std::string>> id_batches(const std::vector<std::string>& ids, size_t per_batch);
 
-// GET `target` and read it as a page of items (or series) in `format`: with `reader` (simdjson),
+// GET `target` and read it as a page of items (or series) in `format`: with simdjson,
 // or, when it declines the body, with the nlohmann reference readers (plex_items_page,
 // mediabrowser_items_page, ...). The response keeps its headers (Plex's paging total).
-Result<HttpResponse> read_items_page(BackendHttp& http, PageReader& reader, PageFormat format, std::string target,
+Result<HttpResponse> read_items_page(BackendHttp& http, PageFormat format, std::string target,
                                      std::string_view server, ItemsPage& out);
-Result<HttpResponse> read_series_page(BackendHttp& http, PageReader& reader, PageFormat format, std::string target,
+Result<HttpResponse> read_series_page(BackendHttp& http, PageFormat format, std::string target,
                                       SeriesPage& out);
 
 // An error for a call that needs something the config does not have.

@@ -116,7 +116,7 @@ Result<ItemPage> MediaBrowserClient::fetch_page(const Library& library, int64_t 
   if (auto r = require_user(); !r) return r.error();
   auto page = backend_detail::fill_page(start, size, [&](int64_t at, int64_t want) -> Result<backend_detail::Chunk> {
     ItemsPage page;
-    auto got = backend_detail::read_items_page(*http_, pages_, PageFormat::mediabrowser, items_target(library, at, want),
+    auto got = backend_detail::read_items_page(*http_, PageFormat::mediabrowser, items_target(library, at, want),
                                                server_.name, page);
     if (!got) return got.error();
     backend_detail::Chunk chunk;
@@ -141,7 +141,7 @@ Result<Ok> MediaBrowserClient::prime_series(const std::string& library_id) {
   constexpr int64_t kBatch = 500;
   for (int64_t start = 0;;) {
     SeriesPage page;
-    auto got = backend_detail::read_series_page(*http_, pages_, PageFormat::mediabrowser,
+    auto got = backend_detail::read_series_page(*http_, PageFormat::mediabrowser,
                                                 items_target(library_id, "Series", start, kBatch), page);
     if (!got) return got.error();
     for (auto& series : page.entries)
@@ -196,7 +196,7 @@ Result<std::vector<MediaItem>> MediaBrowserClient::fetch_items(const std::vector
     // A server may answer a page of them (a page limit of its own): ask on from where it ended.
     for (int64_t start = 0; start < static_cast<int64_t>(batch.size());) {
       ItemsPage page;
-      auto got = backend_detail::read_items_page(*http_, pages_, PageFormat::mediabrowser, items_by_id_target(ids, start),
+      auto got = backend_detail::read_items_page(*http_, PageFormat::mediabrowser, items_by_id_target(ids, start),
                                                  server_.name, page);
       if (!got) return got.error();
       for (auto& item : page.entries)

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "ws/backend_client.h"
-#include "ws/page_reader.h"
 
 namespace ws {
 
@@ -65,7 +64,6 @@ class MediaBrowserClient : public BackendClient {
   ServerConfig server_;
   std::unique_ptr<BackendHttp> http_;
   std::shared_ptr<SeriesCache> series_;
-  PageReader pages_;  // item and series pages (simdjson), reused page after page
 };
 
 // Fields asked with every item list: what parse_mediabrowser_item reads beyond the defaults.

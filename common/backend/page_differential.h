@@ -1,5 +1,5 @@
 // The differential check of the pages' two readers, for tests and fuzz targets (not the product):
-// a body read with PageReader (simdjson) must read exactly as the nlohmann reference reads it
+// a body read with fast_items_page / fast_series_page (simdjson) must read exactly as the nlohmann reference reads it
 // (plex_items_page / mediabrowser_items_page and the series pages), entry by entry, errors
 // included; and a body simdjson reads must be one nlohmann reads (BackendHttp::fetch_read falls
 // back to nlohmann only when simdjson refuses).
@@ -29,7 +29,7 @@ inline std::string describe_entry(const Result<MediaItem>& entry) {
 }
 
 // Items and series of `body` read both ways, as a page of `format`.
-inline PageComparison compare_page(PageReader& reader, PageFormat format, const std::string& body) {
+inline PageComparison compare_page(PageFormat format, const std::string& body) {
   constexpr std::string_view kServer = "srv";
   PageComparison out;
   std::optional<nlohmann::json> dom;
@@ -39,9 +39,9 @@ inline PageComparison compare_page(PageReader& reader, PageFormat format, const 
   }
   out.reference = dom.has_value();
   std::string padded = body;
-  const auto items = reader.items(format, padded, kServer);
+  const auto items = fast_items_page(format, padded, kServer);
   if (padded != body) out.disagreement = "the fast reader changed the body";
-  const auto series = reader.series(format, padded);
+  const auto series = fast_series_page(format, padded);
   if (padded != body) out.disagreement = "the fast reader changed the body";
   if (items.has_value() != series.has_value()) out.disagreement = "simdjson read the body once but not twice";
   out.fast = items.has_value();

@@ -292,10 +292,14 @@ std::pair<Value, std::optional<int64_t>> mediabrowser_list(const element& root) 
 
 }  // namespace
 
-PageReader::PageReader() : parser_(std::make_unique<simdjson::dom::parser>()) {}
-PageReader::~PageReader() = default;
-
 namespace {
+
+// The calling thread's parser: its buffers are kept between pages (allocated once for the
+// largest), and simdjson's parser is not thread-safe.
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
 
 // Parses `body` in place: simdjson reads up to SIMDJSON_PADDING bytes beyond the end, so they
 // are appended (zeroes, so nothing uninitialized is read) and taken off again. The element
@@ -312,8 +316,8 @@ std::optional<element> parse_padded(simdjson::dom::parser& parser, std::string& 
 
 }  // namespace
 
-std::optional<ItemsPage> PageReader::items(PageFormat format, std::string& body, std::string_view server) {
-  auto root = parse_padded(*parser_, body);
+std::optional<ItemsPage> fast_items_page(PageFormat format, std::string& body, std::string_view server) {
+  auto root = parse_padded(thread_parser(), body);
   if (!root) return std::nullopt;
   const auto [list, total] = format == PageFormat::plex ? plex_list(*root) : mediabrowser_list(*root);
   ItemsPage page;
@@ -327,8 +331,8 @@ std::optional<ItemsPage> PageReader::items(PageFormat format, std::string& body,
   return page;
 }
 
-std::optional<SeriesPage> PageReader::series(PageFormat format, std::string& body) {
-  auto root = parse_padded(*parser_, body);
+std::optional<SeriesPage> fast_series_page(PageFormat format, std::string& body) {
+  auto root = parse_padded(thread_parser(), body);
   if (!root) return std::nullopt;
   const bool plex = format == PageFormat::plex;
   const auto [list, total] = plex ? plex_list(*root) : mediabrowser_list(*root);

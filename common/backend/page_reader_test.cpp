@@ -16,7 +16,6 @@
 
 namespace fs = std::filesystem;
 using ws::PageFormat;
-using ws::PageReader;
 using ws::testing::compare_page;
 
 namespace {
@@ -36,10 +35,10 @@ std::string mb_page(const std::string& entries, const std::string& extra = "") {
 }
 
 // Both formats, both readers, must agree; returns whether simdjson read it (no fallback).
-bool agrees(PageReader& reader, const std::string& body) {
+bool agrees(const std::string& body) {
   bool fast = true;
   for (PageFormat format : {PageFormat::plex, PageFormat::mediabrowser}) {
-    const auto c = compare_page(reader, format, body);
+    const auto c = compare_page(format, body);
     INFO(body);
     CHECK(c.disagreement == "");
     fast = fast && c.fast;
@@ -47,8 +46,8 @@ bool agrees(PageReader& reader, const std::string& body) {
   return fast;
 }
 
-ws::ItemsPage fast_items(PageReader& reader, PageFormat format, std::string body) {
-  auto page = reader.items(format, body, "srv");
+ws::ItemsPage fast_items(PageFormat format, std::string body) {
+  auto page = ws::fast_items_page(format, body, "srv");
   REQUIRE(page.has_value());
   return *page;
 }
@@ -56,7 +55,6 @@ ws::ItemsPage fast_items(PageReader& reader, PageFormat format, std::string body
 }  // namespace
 
 TEST_CASE("the fast page readers read what the nlohmann readers read, odd values included", "[page_reader]") {
-  PageReader reader;
   const std::string plex_movie =
       R"({"ratingKey":"11","type":"movie","title":"Heat","year":1995,"addedAt":1600000000,"viewCount":2,)"
       R"("lastViewedAt":1700000000,"viewOffset":5000,"librarySectionID":3,"guid":"com.plexapp.agents.imdb://tt0113277?lang=en",)"
@@ -76,16 +74,16 @@ TEST_CASE("the fast page readers read what the nlohmann readers read, odd values
   SECTION("ordinary pages read fast, with the values the reference reads") {
     const std::string plex = plex_page(plex_movie + "," + plex_episode, R"("totalSize":"7",)");
     const std::string mb = mb_page(mb_movie + "," + mb_episode, R"("TotalRecordCount":7,)");
-    CHECK(agrees(reader, plex));
-    CHECK(agrees(reader, mb));
-    const auto p = fast_items(reader, PageFormat::plex, plex);
+    CHECK(agrees(plex));
+    CHECK(agrees(mb));
+    const auto p = fast_items(PageFormat::plex, plex);
     REQUIRE(p.entries.size() == 2);
     CHECK(p.total == 7);
     CHECK(p.entries[0]->guids.at("tmdb") == "949");
     CHECK(p.entries[0]->path == "/m/heat.mkv");
     CHECK(p.entries[1]->episode == 2);
     CHECK(p.entries[1]->relative.has_value());
-    const auto m = fast_items(reader, PageFormat::mediabrowser, mb);
+    const auto m = fast_items(PageFormat::mediabrowser, mb);
     REQUIRE(m.entries.size() == 2);
     CHECK(m.entries[0]->guids.at("imdb") == "tt0000001");  // the smaller of Imdb and IMDB
     CHECK(m.entries[0]->watched);
@@ -98,17 +96,17 @@ TEST_CASE("the fast page readers read what the nlohmann readers read, odd values
     const std::string plex = plex_page(
         R"({"ratingKey":"1","ratingKey":"2","type":"show","type":"movie","title":"a","title":null,"viewCount":1,"viewCount":"4",)"
         R"("Guid":[{"id":"tmdb://5","id":"tmdb://6"}],"Media":[{"Part":[{"file":"x"}],"Part":[{"file":""},{"file":"y"}]}]})");
-    CHECK(agrees(reader, plex));
-    const auto p = fast_items(reader, PageFormat::plex, plex);
+    CHECK(agrees(plex));
+    const auto p = fast_items(PageFormat::plex, plex);
     REQUIRE(p.entries.size() == 1);
     CHECK(p.entries[0]->item_id == "2");
     CHECK(p.entries[0]->title == "");
     CHECK(p.entries[0]->play_count == 4);
     CHECK(p.entries[0]->guids.at("tmdb") == "6");
     CHECK(p.entries[0]->path == "y");
-    CHECK(agrees(reader, R"({"MediaContainer":{"Metadata":[]},"MediaContainer":{"Metadata":[)" + plex_movie + "]}}"));
-    CHECK(agrees(reader, R"({"Items":[)" + mb_movie + R"(],"Items":null})"));
-    CHECK(agrees(reader, mb_page(R"({"Id":"1","Type":"Movie","ProviderIds":{"Tmdb":"10","tmdb":"9","Tmdb":"012","TheMovieDb":"010"}})")));
+    CHECK(agrees(R"({"MediaContainer":{"Metadata":[]},"MediaContainer":{"Metadata":[)" + plex_movie + "]}}"));
+    CHECK(agrees(R"({"Items":[)" + mb_movie + R"(],"Items":null})"));
+    CHECK(agrees(mb_page(R"({"Id":"1","Type":"Movie","ProviderIds":{"Tmdb":"10","tmdb":"9","Tmdb":"012","TheMovieDb":"010"}})")));
   }
 
   SECTION("every odd value in every field reads the same both ways") {
@@ -133,20 +131,20 @@ TEST_CASE("the fast page readers read what the nlohmann readers read, odd values
         for (const std::string& base : {plex_movie, plex_episode}) {
           // the odd value first (overridden by the item's own), then last (overriding it)
           const std::string body = base.substr(0, base.size() - 1) + ",\"" + key + "\":" + value + "}";
-          agrees(reader, plex_page(body, "\"totalSize\":" + value + ","));
-          agrees(reader, plex_page("{\"" + key + "\":" + value + "," + base.substr(1)));
+          agrees(plex_page(body, "\"totalSize\":" + value + ","));
+          agrees(plex_page("{\"" + key + "\":" + value + "," + base.substr(1)));
           pages += 2;
         }
       for (const auto& key : mb_keys)
         for (const std::string& base : {mb_movie, mb_episode}) {
           const std::string body = base.substr(0, base.size() - 1) + ",\"" + key + "\":" + value + "}";
-          agrees(reader, mb_page(body, "\"TotalRecordCount\":" + value + ","));
-          agrees(reader, mb_page(R"({"Id":"p","Type":"Movie","ProviderIds":{"Tvdb":)" + value + R"(,"Imdb":"tt5"}})"));
+          agrees(mb_page(body, "\"TotalRecordCount\":" + value + ","));
+          agrees(mb_page(R"({"Id":"p","Type":"Movie","ProviderIds":{"Tvdb":)" + value + R"(,"Imdb":"tt5"}})"));
           pages += 2;
         }
-      agrees(reader, value);  // a body that is only the value
-      agrees(reader, mb_page(value));
-      agrees(reader, plex_page(value));
+      agrees(value);  // a body that is only the value
+      agrees(mb_page(value));
+      agrees(plex_page(value));
     }
     CHECK(pages > 4000);
   }
@@ -157,7 +155,7 @@ TEST_CASE("the fast page readers read what the nlohmann readers read, odd values
           mb_page(R"({"Id":"1","Type":"Movie","ProviderIds":{"Tmdb":-9223372036854775809}})"),
           "\xEF\xBB\xBF" + mb_page(mb_movie), mb_page(mb_movie) + std::string(1, '\0') + "trailing"}) {
       for (PageFormat format : {PageFormat::plex, PageFormat::mediabrowser}) {
-        const auto c = compare_page(reader, format, body);
+        const auto c = compare_page(format, body);
         CHECK(c.disagreement == "");
         CHECK_FALSE(c.fast);
         CHECK(c.reference);
@@ -170,7 +168,7 @@ TEST_CASE("the fast page readers read what the nlohmann readers read, odd values
          {plex_page(R"({"ratingKey":"1","type":"movie","viewCount":1e999})"), mb_page(R"({"Id":"\uD800","Type":"Movie"})"),
           mb_page("{\"Id\":\"\xC3\x28\",\"Type\":\"Movie\"}"), mb_page(mb_movie).substr(0, 40), std::string(),
           mb_page("{\"Id\":\"a\tb\"}"), std::string("[1]\x0b")}) {
-      const auto c = compare_page(reader, PageFormat::mediabrowser, body);
+      const auto c = compare_page(PageFormat::mediabrowser, body);
       CHECK(c.disagreement == "");
       CHECK_FALSE(c.fast);
       CHECK_FALSE(c.reference);
@@ -182,10 +180,10 @@ namespace {
 
 // Every JSON value of a file that could be a page or an item, as a body of its own and wrapped as
 // one entry of a page; and the file's bytes as they are. Returns how many values were compared.
-size_t compare_file(PageReader& reader, const fs::path& file) {
+size_t compare_file(const fs::path& file) {
   const std::string text = read_text(file);
   INFO(file.string());
-  agrees(reader, text);
+  agrees(text);
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded()) return 0;
   size_t compared = 0;
@@ -195,9 +193,9 @@ size_t compare_file(PageReader& reader, const fs::path& file) {
     if (value.is_object() && (value.contains("MediaContainer") || value.contains("Items") || value.contains("ratingKey") ||
                               value.contains("Id") || value.contains("ProviderIds"))) {
       const std::string body = value.dump();
-      agrees(reader, body);
-      agrees(reader, plex_page(body));
-      agrees(reader, mb_page(body));
+      agrees(body);
+      agrees(plex_page(body));
+      agrees(mb_page(body));
       ++compared;
     }
     if (value.is_structured())
@@ -209,10 +207,9 @@ size_t compare_file(PageReader& reader, const fs::path& file) {
 }  // namespace
 
 TEST_CASE("the fast page readers agree with nlohmann on the hand-written responses", "[page_reader]") {
-  PageReader reader;
   size_t compared = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(WS_SOURCE_DIR) / "tests" / "data" / "backend"))
-    if (entry.path().extension() == ".json") compared += compare_file(reader, entry.path());
+    if (entry.path().extension() == ".json") compared += compare_file(entry.path());
   CHECK(compared > 5);
 }
 
@@ -222,9 +219,8 @@ TEST_CASE("the fast page readers agree with nlohmann on the recorded responses",
     WARN(ws::testing::kFixturesAbsent << dir.string());
     return;
   }
-  PageReader reader;
   size_t compared = 0;
   for (const auto& entry : fs::recursive_directory_iterator(dir))
-    if (entry.is_regular_file() && entry.path().extension() == ".json") compared += compare_file(reader, entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".json") compared += compare_file(entry.path());
   CHECK(compared > 20);
 }

@@ -148,7 +148,7 @@ Result<ItemPage> PlexClient::fetch_page(const Library& library, int64_t start, i
 
 Result<ItemsPage> PlexClient::items_page(std::string target) {
   ItemsPage page;
-  auto response = backend_detail::read_items_page(*http_, pages_, PageFormat::plex, std::move(target), server_.name, page);
+  auto response = backend_detail::read_items_page(*http_, PageFormat::plex, std::move(target), server_.name, page);
   if (!response) return response.error();
   if (auto total = header_total(*response)) page.total = total;
   return page;
@@ -156,7 +156,7 @@ Result<ItemsPage> PlexClient::items_page(std::string target) {
 
 Result<SeriesPage> PlexClient::series_page(std::string target) {
   SeriesPage page;
-  auto response = backend_detail::read_series_page(*http_, pages_, PageFormat::plex, std::move(target), page);
+  auto response = backend_detail::read_series_page(*http_, PageFormat::plex, std::move(target), page);
   if (!response) return response.error();
   if (auto total = header_total(*response)) page.total = total;
   return page;

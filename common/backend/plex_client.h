@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "ws/backend_client.h"
-#include "ws/page_reader.h"
+#include "ws/parsed_page.h"
 
 namespace ws {
 
@@ -41,7 +41,6 @@ class PlexClient final : public BackendClient {
   ServerConfig server_;
   std::unique_ptr<BackendHttp> http_;
   std::shared_ptr<SeriesCache> series_;
-  PageReader pages_;  // item and series pages (simdjson), reused page after page
 };
 
 }  // namespace ws

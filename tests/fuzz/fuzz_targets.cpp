@@ -93,11 +93,9 @@ void drive_client(ServerType type, std::string_view input) {
 
 // The differential half of the page targets: the body read as a page of items and of series by
 // the simdjson readers and by the nlohmann reference must read alike (page_differential.h); a
-// body simdjson reads must be one nlohmann reads. One reader for every input, reused as a
-// client reuses its own.
+// body simdjson reads must be one nlohmann reads.
 void pages_agree(PageFormat format, std::string_view input) {
-  static PageReader reader;
-  const auto compared = testing::compare_page(reader, format, std::string(input));
+  const auto compared = testing::compare_page(format, std::string(input));
   if (!compared.disagreement.empty()) {
     std::fprintf(stderr, "page readers disagree: %s\n", compared.disagreement.c_str());
     std::abort();
