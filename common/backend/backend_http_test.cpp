@@ -162,3 +162,55 @@ TEST_CASE("Retry-After is read as seconds or as an HTTP date", "[backend_http]")
   CHECK_FALSE(parse_retry_after("", 0));
   CHECK_FALSE(parse_retry_after("soon", 0));
 }
+
+TEST_CASE("fetch_read reads a body with the fast reader, and with nlohmann (same errors, same retries) when it declines",
+          "[backend_http]") {
+  int fast_calls = 0, dom_calls = 0;
+  std::string dom_seen;
+  // The fast reader of this test takes only bodies that start with '{' and mark it: stands for
+  // simdjson, which refuses some bodies nlohmann reads.
+  const BackendHttp::FastReader fast = [&](std::string& body) {
+    ++fast_calls;
+    return !body.empty() && body[0] == '{';
+  };
+  const BackendHttp::DomReader dom = [&](const nlohmann::json& body) {
+    ++dom_calls;
+    dom_seen = body.dump();
+  };
+  SECTION("taken by the fast reader: nlohmann never runs, the headers stay, the body is dropped") {
+    Harness h({T::reply(200, R"({"a":1})", {{"x-plex-container-total-size", "7"}})});
+    auto r = h.http->fetch_read(HttpRequest{"GET", "/x", {}, {}}, fast, dom);
+    REQUIRE(r.ok());
+    CHECK(fast_calls == 1);
+    CHECK(dom_calls == 0);
+    CHECK(r->header("x-plex-container-total-size") == "7");
+    CHECK(r->body.empty());
+  }
+  SECTION("declined: nlohmann reads it") {
+    Harness h({T::reply(200, " [1,2]")});
+    auto r = h.http->fetch_read(HttpRequest{"GET", "/x", {}, {}}, fast, dom);
+    REQUIRE(r.ok());
+    CHECK(dom_calls == 1);
+    CHECK(dom_seen == "[1,2]");
+  }
+  SECTION("declined and not JSON: retried like send_json, then read on the next attempt") {
+    Harness h({T::reply(200, " [1,"), T::reply(200, R"({"b":2})")});
+    auto r = h.http->fetch_read(HttpRequest{"GET", "/x", {}, {}}, fast, dom);
+    REQUIRE(r.ok());
+    CHECK(fast_calls == 2);
+    CHECK(dom_calls == 0);
+    CHECK(h.sleeps.size() == 1);
+  }
+  SECTION("declined and beyond a double: the error send_json gives, no retry") {
+    Harness h({T::reply(200, " [1e999]"), T::reply(200, " [1e999]")});
+    auto r = h.http->fetch_read(HttpRequest{"GET", "/x", {}, {}}, fast, dom);
+    Harness reference({T::reply(200, " [1e999]")});
+    auto want = reference.http->send_json(HttpRequest{"GET", "/x", {}, {}});
+    REQUIRE_FALSE(r.ok());
+    REQUIRE_FALSE(want.ok());
+    CHECK(r.error().kind == want.error().kind);
+    CHECK(r.error().message == want.error().message);
+    CHECK(h.log->requests.size() == 1);
+    CHECK(dom_calls == 0);
+  }
+}

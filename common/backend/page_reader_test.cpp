@@ -13,6 +13,7 @@
 
 #include "page_differential.h"
 #include "test_data.h"
+#include "ws/backend_client.h"
 
 namespace fs = std::filesystem;
 using ws::PageFormat;
@@ -172,6 +173,80 @@ TEST_CASE("the fast page readers read what the nlohmann readers read, odd values
       CHECK(c.disagreement == "");
       CHECK_FALSE(c.fast);
       CHECK_FALSE(c.reference);
+    }
+  }
+}
+
+namespace {
+
+// Answers every request 200 with one body.
+class EchoTransport final : public ws::HttpTransport {
+ public:
+  explicit EchoTransport(std::string body) : body_(std::move(body)) {}
+  ws::TransportResult send(const ws::HttpRequest&) override {
+    ws::TransportResult out;
+    out.response.status = 200;
+    out.response.body = body_;
+    return out;
+  }
+
+ private:
+  std::string body_;
+};
+
+std::vector<ws::MediaItem> client_page(ws::ServerType type, const std::string& body) {
+  ws::ServerConfig server;
+  server.name = "srv";
+  server.type = type;
+  server.url = "http://127.0.0.1:9";
+  server.token = "t";
+  server.user = "u";
+  ws::BackendOptions options;
+  options.retry.max_attempts = 1;
+  options.transport_factory = [body](const ws::TransportOptions&) { return std::make_unique<EchoTransport>(body); };
+  auto client = ws::make_backend_client(server, options);
+  auto page = client->fetch_page(ws::Library{"1", "Movies", ws::MediaType::movie, false}, 0, 8);
+  REQUIRE(page.ok());
+  return page->items;
+}
+
+// What the nlohmann reference reads from `body`, as fetch_page hands it on (library id filled).
+std::vector<ws::MediaItem> reference_items(PageFormat format, const std::string& body) {
+  const auto json = nlohmann::json::parse(body);
+  auto page = format == PageFormat::plex ? ws::plex_items_page(json, "srv") : ws::mediabrowser_items_page(json, "srv");
+  std::vector<ws::MediaItem> out;
+  for (auto& entry : page.entries)
+    if (entry) {
+      if (format == PageFormat::mediabrowser || entry->library_id.empty()) entry->library_id = "1";
+      out.push_back(std::move(*entry));
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the clients read a page through simdjson, or through nlohmann when simdjson refuses it, as before",
+          "[page_reader]") {
+  const std::string plex_movies =
+      R"({"ratingKey":"1","type":"movie","title":"A","viewCount":VC},{"ratingKey":"2","type":"movie","title":"B","viewCount":3})";
+  const std::string mb_movies =
+      R"({"Id":"1","Type":"Movie","Name":"A","UserData":{"PlayCount":VC}},{"Id":"2","Type":"Movie","Name":"B","UserData":{"PlayCount":3}})";
+  for (const std::string vc : {"2", "18446744073709551616"}) {  // the second only nlohmann reads
+    INFO(vc);
+    auto with = [&](std::string text) { return text.replace(text.find("VC"), 2, vc); };
+    const std::string plex = plex_page(with(plex_movies), R"("totalSize":2,)");
+    const std::string mb = mb_page(with(mb_movies), R"("TotalRecordCount":2,)");
+    std::string padded = plex;
+    CHECK(ws::fast_items_page(PageFormat::plex, padded, "srv").has_value() == (vc == "2"));
+    const auto plex_items = client_page(ws::ServerType::plex, plex);
+    REQUIRE(plex_items.size() == 2);
+    CHECK(plex_items == reference_items(PageFormat::plex, plex));
+    CHECK(plex_items[0].play_count == (vc == "2" ? 2 : 0));
+    for (auto type : {ws::ServerType::jellyfin, ws::ServerType::emby}) {
+      const auto items = client_page(type, mb);
+      REQUIRE(items.size() == 2);
+      CHECK(items == reference_items(PageFormat::mediabrowser, mb));
+      CHECK(items[1].play_count == 3);
     }
   }
 }
