@@ -30,15 +30,17 @@ std::optional<uint64_t> lookup_disk(MDB_txn* txn, const StoreEnv& env, const std
 }
 
 // Sets `key` -> id unless another record owns it. Returns true on a conflict.
+// One B-tree descent for a free key (most keys of a fresh import): MDB_NOOVERWRITE puts it, or
+// leaves it and points `v` at the owner's value.
 bool claim(MDB_txn* txn, const StoreEnv& env, const std::string& key, uint64_t id) {
   if (!indexable(env, key)) return false;
-  auto owner = lookup_disk(txn, env, key);
-  if (owner && *owner != id) return true;  // first come keeps it
-  if (!owner) {
-    std::string value = pointer_value(id);
-    lmdb::val k(key), v(value);
-    lmdb::dbi_put(txn, env.pointers, k, v, 0);
-  }
+  const std::string value = pointer_value(id);
+  lmdb::val k(key), v(value);
+  if (lmdb::dbi_put(txn, env.pointers, k, v, MDB_NOOVERWRITE)) return false;  // it was free: ours now
+  const auto owner = parse_pointer_value({v.data(), v.size()});
+  if (owner) return *owner != id;  // first come keeps it
+  lmdb::val k2(key), v2(value);  // an unreadable value: overwritten, as a missing one is written
+  lmdb::dbi_put(txn, env.pointers, k2, v2, 0);
   return false;
 }
 
