@@ -112,6 +112,23 @@ std::string encode_record(const Record& record) {
   return out;
 }
 
+Record decode_record_for(std::string_view bytes, const std::string& server, size_t& metadata_at) {
+  metadata_at = std::string_view::npos;
+  if (bytes.empty() || bytes[0] != kRecordLayout) return decode_record(bytes);
+  Record r;
+  size_t at = 0;
+  if (!record_msgpack::read(bytes.substr(1), r, &server, &at)) return decode_record(bytes);  // throws as it does
+  if (at != std::string_view::npos) metadata_at = at + 1;
+  return r;
+}
+
+void complete_record(std::string_view bytes, size_t metadata_at, Record& record) {
+  if (metadata_at == std::string_view::npos) return;
+  if (!record_msgpack::read_metadata(bytes, metadata_at, record))
+    throw std::runtime_error("record: undecodable metadata in a layout 2 value of " + std::to_string(bytes.size()) +
+                             " bytes");
+}
+
 Record decode_record(std::string_view bytes) {
   if (bytes.empty()) throw std::runtime_error("record: empty value");
   if (bytes[0] == kRecordLayout) {

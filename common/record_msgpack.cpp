@@ -4,9 +4,11 @@
 #include "ws/text.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <vector>
 
 namespace ws::record_msgpack {
 namespace {
@@ -273,9 +275,62 @@ void write(std::string& out, const Record& r) {
   }
 }
 
-bool read(std::string_view bytes, Record& record) {
+namespace {
+
+// The metadata map: every entry (only_server null), or only `*only_server`'s, the others read
+// and checked all the same (their fields into a scratch, their names for duplicates).
+bool read_metadata_map(Reader& in, Record& r, const std::string* only_server) {
+  size_t servers;
+  if (!in.map(servers)) return false;
+  if (!only_server) {
+    for (size_t s = 0; s < servers; ++s) {
+      std::string server;
+      ServerMeta meta;
+      if (!in.str(server) || !read_meta(in, meta) || !r.metadata.emplace(std::move(server), std::move(meta)).second)
+        return false;
+    }
+    return true;
+  }
+  std::vector<std::string_view> seen;
+  seen.reserve(std::min<size_t>(servers, 16));
+  ServerMeta scratch;
+  for (size_t s = 0; s < servers; ++s) {
+    std::string_view server;
+    if (!in.str(server) || std::find(seen.begin(), seen.end(), server) != seen.end()) return false;
+    seen.push_back(server);
+    if (server != *only_server) {
+      if (!read_meta(in, scratch)) return false;
+    } else {
+      ServerMeta meta;
+      if (!read_meta(in, meta)) return false;
+      r.metadata.emplace(std::string(server), std::move(meta));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool read(std::string_view bytes, Record& record) { return read(bytes, record, nullptr, nullptr); }
+
+bool read_metadata(std::string_view bytes, size_t offset, Record& record) {
+  if (offset > bytes.size()) return false;
+  Reader in(bytes.substr(offset));
+  size_t servers;
+  if (!in.map(servers)) return false;
+  for (size_t s = 0; s < servers; ++s) {
+    std::string server;
+    ServerMeta meta;
+    if (!in.str(server) || !read_meta(in, meta)) return false;
+    record.metadata.emplace(std::move(server), std::move(meta));  // one already there stays
+  }
+  return true;
+}
+
+bool read(std::string_view bytes, Record& record, const std::string* only_server, size_t* metadata_at) {
   Record r;
   Reader in(bytes);
+  if (metadata_at) *metadata_at = std::string_view::npos;
   size_t n;
   if (!in.array(n) || n == 0 || n > kRecordFields) return false;
   for (size_t f = 0; f < n; ++f) {
@@ -295,16 +350,10 @@ bool read(std::string_view bytes, Record& record) {
       case kTitle: ok = in.str(r.title); break;
       case kYear: ok = in.exact(r.year); break;
       case kGuids: ok = in.compact_guids(r.guids); break;
-      case kMetadata: {
-        size_t servers;
-        ok = in.map(servers);
-        for (size_t s = 0; ok && s < servers; ++s) {
-          std::string server;
-          ServerMeta meta;
-          ok = in.str(server) && read_meta(in, meta) && r.metadata.emplace(std::move(server), std::move(meta)).second;
-        }
+      case kMetadata:
+        if (metadata_at) *metadata_at = in.pos();
+        ok = read_metadata_map(in, r, only_server);
         break;
-      }
       case kSeason: ok = in.exact(r.season); break;
       case kEpisode: ok = in.exact(r.episode); break;
       case kParent: ok = in.compact_guids(r.parent); break;

@@ -24,6 +24,14 @@ void write(std::string& out, const Record& record);
 // else: another type, an integer out of its field's range, a duplicate server or guid source,
 // too many fields, trailing bytes, truncation. The id is left 0.
 bool read(std::string_view bytes, Record& record);
+// read() keeping of `metadata` only `*only_server`'s entry (null: every entry), the others read
+// and checked as read() checks them (so it fails exactly when read() fails), then dropped. When
+// `metadata_at` is not null it gets the offset of the metadata map in `bytes` (npos: the array
+// ends before it), for read_metadata.
+bool read(std::string_view bytes, Record& record, const std::string* only_server, size_t* metadata_at);
+// Adds to record.metadata the entries of the metadata map at `offset` in `bytes` that it lacks
+// (an entry already there stays). False on bytes read() would refuse.
+bool read_metadata(std::string_view bytes, size_t offset, Record& record);
 
 // Reads a layout-1 map as written by schema version 1 (any integer width, nil for a field left
 // out). Returns false on anything else (an unknown key, another type, floats, trailing bytes,

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <optional>
+#include <stdexcept>
+#include <string>
+
 #include "ws/media_item.h"
 #include "ws/record.h"
 
@@ -204,4 +208,78 @@ TEST_CASE("record bytes of another shape decode as the JSON form says", "[record
   truncated.pop_back();
   CHECK_THROWS_WITH(ws::decode_record(truncated), Catch::Contains("undecodable"));
   CHECK_THROWS_WITH(ws::decode_record(ws::encode_record(sample_record()) + "\xc0"), Catch::Contains("undecodable"));
+}
+
+namespace {
+// What decode_record_for then complete_record make of `bytes` for `server`, or nullopt when it
+// throws; with `partial` the record before complete_record.
+std::optional<ws::Record> decode_for_then_complete(const std::string& bytes, const std::string& server,
+                                                   ws::Record* partial = nullptr) {
+  try {
+    size_t at = 0;
+    ws::Record r = ws::decode_record_for(bytes, server, at);
+    if (partial) *partial = r;
+    ws::complete_record(bytes, at, r);
+    return r;
+  } catch (const std::runtime_error&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<ws::Record> decode_or_nullopt(const std::string& bytes) {
+  try {
+    return ws::decode_record(bytes);
+  } catch (const std::runtime_error&) {
+    return std::nullopt;
+  }
+}
+}  // namespace
+
+TEST_CASE("a record decoded for one server holds that server's metadata only, and completed equals the whole",
+          "[record]") {
+  auto r = sample_record();
+  r.id = 0;
+  const auto bytes = ws::encode_record(r);
+  for (const std::string server : {"my_plex", "my_jelly", "my_emby", "not_there"}) {
+    ws::Record partial;
+    auto whole = decode_for_then_complete(bytes, server, &partial);
+    REQUIRE(whole);
+    CHECK(*whole == r);
+    ws::Record expected = r;
+    expected.metadata.clear();
+    if (r.metadata.count(server)) expected.metadata[server] = r.metadata.at(server);
+    CHECK(partial == expected);
+  }
+  // A movie without metadata ends before the map; a layout 1 record decodes whole.
+  ws::Record empty;
+  CHECK(decode_for_then_complete(ws::encode_record(empty), "my_plex") == empty);
+}
+
+TEST_CASE("a record decoded for one server fails exactly where the whole decode fails", "[record]") {
+  // Every truncation and many one-byte changes of a record with three servers: the server's
+  // entry skipped or kept, the others checked all the same.
+  auto r = sample_record();
+  r.id = 0;
+  const auto bytes = ws::encode_record(r);
+  size_t cases = 0, refused = 0;
+  const auto check = [&](const std::string& b) {
+    const auto whole = decode_or_nullopt(b);
+    for (const std::string server : {"my_plex", "my_jelly", "my_emby"}) {
+      const auto completed = decode_for_then_complete(b, server);
+      CHECK(completed.has_value() == whole.has_value());
+      if (completed && whole) CHECK(*completed == *whole);
+    }
+    ++cases;
+    refused += whole ? 0 : 1;
+  };
+  for (size_t n = 0; n < bytes.size(); ++n) check(bytes.substr(0, n));
+  for (size_t i = 1; i < bytes.size(); ++i) {
+    for (const uint8_t value : {0x00, 0x01, 0x10, 0x7f, 0x80, 0x93, 0xa1, 0xc0, 0xc4, 0xcc, 0xd0, 0xff}) {
+      std::string b = bytes;
+      b[i] = static_cast<char>(value);
+      check(b);
+    }
+  }
+  CHECK(refused > 0);
+  CHECK(refused < cases);  // some changes still decode (another value of the same type)
 }

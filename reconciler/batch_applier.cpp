@@ -24,12 +24,20 @@ void apply_one(WriteBatch& batch, const MediaItem& item, const ApplyOptions& opt
   if (options.listed_keys) {
     if (std::string key = backend_key(item); !key.empty()) options.listed_keys->insert(std::move(key));
   }
-  auto stored = batch.find(item);
-  // The mapper would change nothing: nothing to put, and no reason to word (unless asked for).
-  if (stored && options.skip_unchanged && !options.on_decision && import_changes_nothing(*stored, item, ctx)) {
-    ++counts.matched;
-    ++counts.unchanged;
-    return;
+  std::optional<Record> stored;
+  if (options.skip_unchanged && !options.on_decision && ctx.kind == EventKind::import) {
+    // The fast path reads this server's metadata only: the other servers' entries are decoded
+    // when the mapper runs.
+    stored = batch.find_for(item, ctx.server);
+    // The mapper would change nothing: nothing to put, and no reason to word (unless asked for).
+    if (stored && import_changes_nothing(*stored, item, ctx)) {
+      ++counts.matched;
+      ++counts.unchanged;
+      return;
+    }
+    if (stored) batch.complete_found(*stored);
+  } else {
+    stored = batch.find(item);
   }
   auto result = map_item(stored, item, ctx);
   if (result.unmatched) {

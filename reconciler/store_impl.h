@@ -31,6 +31,10 @@ struct WriteBatch::Impl {
   bool done = false;
   std::optional<uint64_t> next_id;  // cached from meta, written back at commit
   uint64_t new_conflicts = 0;
+  // What the last find_for() decoded, for complete_found(): its stored bytes (valid until the
+  // transaction writes) and where its metadata sits in them.
+  std::string_view found_bytes;
+  size_t found_metadata_at = std::string_view::npos;
 };
 
 }  // namespace ws

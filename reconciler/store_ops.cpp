@@ -213,12 +213,17 @@ std::optional<uint64_t> lookup_backend(MDB_txn* txn, const StoreEnv& env, const 
   return lookup_disk(txn, env, backend_disk_key(backend_key));
 }
 
-std::optional<Record> get_record(MDB_txn* txn, const StoreEnv& env, uint64_t id) {
+namespace {
+
+// The record stored under `id`, decoded by `decode(bytes)`; nullopt (with a warning) when it
+// cannot be.
+template <typename Decode>
+std::optional<Record> decoded_record(MDB_txn* txn, const StoreEnv& env, uint64_t id, Decode&& decode) {
   std::string key = be64(id);
   lmdb::val k(key), v;
   if (!lmdb::dbi_get(txn, env.state, k, v)) return std::nullopt;
   try {
-    Record record = decode_record(std::string_view(v.data(), v.size()));
+    Record record = decode(std::string_view(v.data(), v.size()));
     record.id = id;  // the key is the truth
     return record;
   } catch (const std::exception& e) {
@@ -227,17 +232,39 @@ std::optional<Record> get_record(MDB_txn* txn, const StoreEnv& env, uint64_t id)
   }
 }
 
-std::optional<Record> find_record(MDB_txn* txn, const StoreEnv& env, const MediaItem& item) {
+// The record an item resolves to, each candidate read by `get(id)`.
+template <typename Get>
+std::optional<Record> find_with(MDB_txn* txn, const StoreEnv& env, const MediaItem& item, Get&& get) {
   if (auto id = lookup_backend(txn, env, backend_key(item))) {
-    if (auto record = get_record(txn, env, *id)) return record;
+    if (auto record = get(*id)) return record;
   }
   // match_keys lists relative keys before guid keys: exactly the resolution order.
   for (const auto& key : match_keys(item)) {
     if (auto id = lookup_match(txn, env, key)) {
-      if (auto record = get_record(txn, env, *id)) return record;
+      if (auto record = get(*id)) return record;
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Record> get_record(MDB_txn* txn, const StoreEnv& env, uint64_t id) {
+  return decoded_record(txn, env, id, [](std::string_view bytes) { return decode_record(bytes); });
+}
+
+std::optional<Record> find_record(MDB_txn* txn, const StoreEnv& env, const MediaItem& item) {
+  return find_with(txn, env, item, [&](uint64_t id) { return get_record(txn, env, id); });
+}
+
+std::optional<Record> find_record_for(MDB_txn* txn, const StoreEnv& env, const MediaItem& item,
+                                      const std::string& server, std::string_view& bytes, size_t& metadata_at) {
+  return find_with(txn, env, item, [&](uint64_t id) {
+    return decoded_record(txn, env, id, [&](std::string_view stored) {
+      bytes = stored;
+      return decode_record_for(stored, server, metadata_at);
+    });
+  });
 }
 
 std::optional<std::string> meta_get(MDB_txn* txn, const StoreEnv& env, const std::string& key) {

@@ -48,6 +48,10 @@ std::optional<uint64_t> lookup_backend(MDB_txn* txn, const StoreEnv& env, const 
 std::optional<Record> get_record(MDB_txn* txn, const StoreEnv& env, uint64_t id);
 // Resolution order of DESIGN §5: own server id, relative keys, guid keys.
 std::optional<Record> find_record(MDB_txn* txn, const StoreEnv& env, const MediaItem& item);
+// find_record decoding of `metadata` only `server`'s entry (decode_record_for): `bytes` (valid
+// until the transaction writes) and `metadata_at` are for complete_record, to add the rest.
+std::optional<Record> find_record_for(MDB_txn* txn, const StoreEnv& env, const MediaItem& item,
+                                      const std::string& server, std::string_view& bytes, size_t& metadata_at);
 
 std::optional<std::string> meta_get(MDB_txn* txn, const StoreEnv& env, const std::string& key);
 int64_t meta_get_int(MDB_txn* txn, const StoreEnv& env, const std::string& key, int64_t fallback);

@@ -94,6 +94,26 @@ std::optional<Record> WriteBatch::find(const MediaItem& item) {
   });
 }
 
+std::optional<Record> WriteBatch::find_for(const MediaItem& item, const std::string& server) {
+  impl_->found_bytes = {};
+  impl_->found_metadata_at = std::string_view::npos;
+  if (!impl_->txn) return std::nullopt;
+  return guarded(*impl_, [&]() -> std::optional<Record> {
+    return store_ops::find_record_for(impl_->txn, *impl_->store->env, item, server, impl_->found_bytes,
+                                      impl_->found_metadata_at);
+  });
+}
+
+void WriteBatch::complete_found(Record& record) {
+  const size_t at = std::exchange(impl_->found_metadata_at, std::string_view::npos);
+  try {
+    complete_record(std::exchange(impl_->found_bytes, {}), at, record);
+  } catch (const std::exception&) {
+    // find_for checked these bytes as decode_record does: not reached. Read it whole again.
+    if (auto whole = get(record.id)) record = std::move(*whole);
+  }
+}
+
 std::optional<Record> WriteBatch::get(uint64_t id) {
   if (!impl_->txn) return std::nullopt;
   return guarded(*impl_, [&]() -> std::optional<Record> {

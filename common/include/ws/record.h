@@ -88,4 +88,13 @@ void from_json(const nlohmann::json& j, Record& record);
 std::string encode_record(const Record& record);
 Record decode_record(std::string_view bytes);
 
+// What the reconciler's unchanged fast path reads of a stored record, decoded without the rest:
+// every field, of `metadata` only `server`'s entry (layout 1: the whole record). The other
+// servers' entries are read and checked, not kept, so this throws exactly when decode_record
+// throws. `metadata_at` gets where the metadata sits in `bytes` (npos: nothing left out), for
+// complete_record, which adds the entries left out from the same bytes: then the record equals
+// decode_record(bytes).
+Record decode_record_for(std::string_view bytes, const std::string& server, size_t& metadata_at);
+void complete_record(std::string_view bytes, size_t metadata_at, Record& record);
+
 }  // namespace ws

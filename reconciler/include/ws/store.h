@@ -109,6 +109,11 @@ class WriteBatch : public RecordSource {
   // Stored record matching the item, resolved in order: own server id, relative keys, guid keys.
   // Sees the batch's own uncommitted writes.
   std::optional<Record> find(const MediaItem& item);
+  // find() decoding of `metadata` only `server`'s entry: what an import's unchanged fast path
+  // (import_changes_nothing) reads, without the other servers' entries. complete_found() then
+  // adds those, making it what find() returns; REQUIRES: nothing written in between.
+  std::optional<Record> find_for(const MediaItem& item, const std::string& server);
+  void complete_found(Record& record);
   std::optional<Record> get(uint64_t id);
   // Inserts (id == 0: assigns the next id, and sets created_at to now if it is 0) or replaces a
   // record (an unknown id is inserted under that id, e.g. by a restore); updates its pointers,
