@@ -362,7 +362,7 @@ TEST_CASE("a re-import that skips unchanged items ends exactly where the full ma
   struct Run {
     std::vector<std::string> records;  // every record, encoded, in id order, with its id
     std::vector<uint64_t> counts;      // per import: matched, created, unmatched, changed, metadata, written
-    std::map<std::string, std::unordered_set<std::string>> listed;
+    std::map<std::string, ws::ListedKeys> listed;
     uint64_t unchanged = 0;
   };
   testutil::TempDir dir;

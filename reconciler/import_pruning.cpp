@@ -21,7 +21,7 @@ ImportPruning::Plan ImportPruning::plan(const Store& store, const Guard& guard) 
   std::vector<std::pair<std::string, uint64_t>> unlisted;
   store.for_each_backend_key(server_, [&](std::string_view key, uint64_t id) {
     ++plan.known;
-    if (!listed_.count(std::string(key))) unlisted.emplace_back(key, id);
+    if (!listed_.contains(key)) unlisted.emplace_back(key, id);
     return true;
   });
   for (auto& [key, id] : unlisted) {

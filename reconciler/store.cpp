@@ -266,12 +266,14 @@ void Store::for_each_backend_key(const std::string& server,
   auto cursor = lmdb::cursor::open(txn, impl_->env->pointers);
   const std::string prefix = store_ops::backend_disk_key(server + "/");
   lmdb::val key(prefix), value;
+  std::string text;
   for (bool more = cursor.get(key, value, MDB_SET_RANGE); more; more = cursor.get(key, value, MDB_NEXT)) {
     const std::string_view k(key.data(), key.size());
     if (k.substr(0, prefix.size()) != prefix) break;
     const auto id = store_ops::parse_pointer_value({value.data(), value.size()});
     if (!id) continue;
-    const std::string text = store_ops::backend_key_of_disk(k);
+    text.clear();
+    store_ops::append_backend_key_of_disk(text, k);
     if (!visit(text, *id)) break;
   }
 }

@@ -158,7 +158,13 @@ std::string backend_disk_key(std::string_view key) {
       out.append("\0\1", 2);
       append_hex32_bytes(out, segment);
     } else {
-      for (char c : segment) c == '\0' ? out.append("\0\2", 2) : out.append(1, c);
+      for (std::string_view rest = segment;;) {  // a NUL escaped as NUL 2; the text between at once
+        const size_t nul = rest.find('\0');
+        out.append(rest.substr(0, nul));
+        if (nul == std::string_view::npos) break;
+        out.append("\0\2", 2);
+        rest.remove_prefix(nul + 1);
+      }
     }
     if (slash == std::string_view::npos) break;
     out += '/';
@@ -172,23 +178,30 @@ bool is_backend_disk_key(std::string_view k) {
 }
 
 std::string backend_key_of_disk(std::string_view k) {
-  if (!k.empty() && k[0] == '\x04') k.remove_prefix(1);
   std::string out;
-  out.reserve(k.size() + 16);
-  for (size_t i = 0; i < k.size(); ++i) {
-    if (k[i] != '\0' || i + 1 >= k.size()) {
-      out += k[i];
-    } else if (k[i + 1] == '\2') {
+  append_backend_key_of_disk(out, k);
+  return out;
+}
+
+void append_backend_key_of_disk(std::string& out, std::string_view k) {
+  if (!k.empty() && k[0] == '\x04') k.remove_prefix(1);
+  out.reserve(out.size() + k.size() + 16);
+  while (!k.empty()) {
+    const size_t nul = k.find('\0');
+    out.append(k.substr(0, nul));  // the text up to the next escape, at once
+    if (nul == std::string_view::npos) return;
+    k.remove_prefix(nul);
+    if (k.size() >= 2 && k[1] == '\2') {
       out += '\0';
-      ++i;
-    } else if (k[i + 1] == '\1' && i + 18 <= k.size()) {
-      append_bytes_hex32(out, k.substr(i + 2, 16));
-      i += 17;
+      k.remove_prefix(2);
+    } else if (k.size() >= 18 && k[1] == '\1') {
+      append_bytes_hex32(out, k.substr(2, 16));
+      k.remove_prefix(18);
     } else {
-      out += k[i];  // not written so; kept as it is
+      out += '\0';  // not written so; kept as it is
+      k.remove_prefix(1);
     }
   }
-  return out;
 }
 
 std::string pointer_value(uint64_t id) {

@@ -38,6 +38,8 @@ std::string backend_disk_key(std::string_view backend_key);
 // Whether a `pointers` key is a backend key, and that key as backend_keys() gives it.
 bool is_backend_disk_key(std::string_view disk_key);
 std::string backend_key_of_disk(std::string_view disk_key);
+// The same, appended to `out` (a loop over keys reuses one string).
+void append_backend_key_of_disk(std::string& out, std::string_view disk_key);
 std::string pointer_value(uint64_t id);
 std::optional<uint64_t> parse_pointer_value(std::string_view bytes);
 

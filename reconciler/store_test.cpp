@@ -2,8 +2,10 @@
 
 #include <lmdb++.h>
 
+#include "store_ops.h"
 #include "store_testutil.h"
 #include "ws/store.h"
+#include "ws/text.h"
 
 using namespace ws;
 using namespace ws::testutil;
@@ -595,4 +597,75 @@ TEST_CASE("a store is not re-opened under an open write batch", "[store]") {
   }
   REQUIRE(store->reopen(size_t(16) << 20).ok());
   CHECK(store->get(1));
+}
+
+namespace {
+// The per-character forms the on-disk backend keys were first written with: what the faster
+// forms in store_ops must equal, byte for byte.
+std::string reference_disk_key(std::string_view key) {
+  std::string out;
+  if (!key.empty() && static_cast<unsigned char>(key[0]) < 0x20) out += '\x04';
+  for (size_t start = 0, part = 0;; ++part) {
+    const size_t slash = key.find('/', start);
+    const std::string_view segment = key.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (part > 0 && ws::is_hex32_lower(segment)) {
+      out.append("\0\1", 2);
+      ws::append_hex32_bytes(out, segment);
+    } else {
+      for (char c : segment) c == '\0' ? out.append("\0\2", 2) : out.append(1, c);
+    }
+    if (slash == std::string_view::npos) break;
+    out += '/';
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string reference_key_of_disk(std::string_view k) {
+  if (!k.empty() && k[0] == '\x04') k.remove_prefix(1);
+  std::string out;
+  for (size_t i = 0; i < k.size(); ++i) {
+    if (k[i] != '\0' || i + 1 >= k.size()) {
+      out += k[i];
+    } else if (k[i + 1] == '\2') {
+      out += '\0';
+      ++i;
+    } else if (k[i + 1] == '\1' && i + 18 <= k.size()) {
+      ws::append_bytes_hex32(out, k.substr(i + 2, 16));
+      i += 17;
+    } else {
+      out += k[i];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("backend keys take their on-disk form and back as the per-character forms did", "[store]") {
+  const std::string hex = "0123456789abcdef0123456789abcdef";
+  std::vector<std::string> keys = {"", "plex/1", "jf/" + hex, "jf/" + hex + "/E2", std::string("a\0b/c\0", 6),
+                                   std::string("\x01x/", 3), "emby/" + hex.substr(1), std::string(1, '\0')};
+  // Pseudo-random keys over the bytes that matter: NUL, the escape bytes, '/', hex digits.
+  const std::string alphabet("\0\1\2\4/a0f9Z", 10);
+  uint32_t seed = 12345;
+  for (int n = 0; n < 3000; ++n) {
+    std::string key;
+    seed = seed * 1664525u + 1013904223u;
+    const size_t length = seed % 40;
+    for (size_t i = 0; i < length; ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      key += alphabet[(seed >> 16) % alphabet.size()];
+    }
+    if (seed % 3 == 0) key += "/" + hex;
+    keys.push_back(key);
+  }
+  for (const auto& key : keys) {
+    const std::string disk = ws::store_ops::backend_disk_key(key);
+    CHECK(disk == reference_disk_key(key));
+    CHECK(ws::store_ops::backend_key_of_disk(disk) == reference_key_of_disk(disk));
+    CHECK(ws::store_ops::backend_key_of_disk(key) == reference_key_of_disk(key));  // any bytes at all
+    std::string appended = "x";
+    ws::store_ops::append_backend_key_of_disk(appended, disk);
+    CHECK(appended == "x" + reference_key_of_disk(disk));
+  }
 }

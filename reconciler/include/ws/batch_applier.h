@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -29,6 +30,14 @@ struct ApplyCounts {
   ApplyCounts& operator+=(const ApplyCounts& other);
 };
 
+// The backend keys a full import listed (ApplyOptions::listed_keys), looked up by string_view
+// (the pruning plan's keys, read from the store) without copying them into a string.
+struct ListedKeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+};
+using ListedKeys = std::unordered_set<std::string, ListedKeyHash, std::equal_to<>>;
+
 struct ApplyOptions {
   EventKind kind = EventKind::import;
   int64_t last_sync = 0;   // the server's import lastSync before this run (rule 4)
@@ -37,7 +46,7 @@ struct ApplyOptions {
   bool dry_run = false;    // map and count, commit nothing
   // When set, the backend key of every item applied (each part of a multi-episode file: its
   // `/E<n>` key) is added: what a full import saw, so rule 8 can tell what it no longer lists.
-  std::unordered_set<std::string>* listed_keys = nullptr;
+  ListedKeys* listed_keys = nullptr;
   // When non-zero, the updated_at of records whose state or progress changed (instead of `now`):
   // webhooks map at the event's time, but push mode orders records by when they changed here.
   int64_t changed_at = 0;

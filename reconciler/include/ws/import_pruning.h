@@ -21,6 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "ws/batch_applier.h"
 #include "ws/store.h"
 
 namespace ws {
@@ -52,7 +53,7 @@ class ImportPruning {
   explicit ImportPruning(std::string server) : server_(std::move(server)) {}
 
   // The set the batches fill (ApplyOptions::listed_keys): every key the import listed.
-  std::unordered_set<std::string>* listed_keys() { return &listed_; }
+  ListedKeys* listed_keys() { return &listed_; }
   // An ignored library (options.ignore) is not listed, yet its items are not gone: they stay.
   void ignore_library(const std::string& library_id) { ignored_libraries_.insert(library_id); }
 
@@ -67,7 +68,7 @@ class ImportPruning {
 
  private:
   std::string server_;
-  std::unordered_set<std::string> listed_;
+  ListedKeys listed_;
   std::set<std::string> ignored_libraries_;
 };
 
