@@ -140,10 +140,18 @@ RunOutcome run_load(uint64_t seed, bool chaos) {
 
   RunOutcome outcome;
   outcome.steps = load.steps.size();
-  // The load's import and export, enqueued while the reconciler runs (a CLI that found none would
-  // run the pipeline itself, on the reconciler's state).
-  auto importing = folder.spawn(watchstate_binary(), {"state:import", "--output", "json"}, "load-import");
-  auto exporting = folder.spawn(watchstate_binary(), {"state:export", "--output", "json"}, "load-export");
+  // The load's import and export, enqueued while the reconciler runs. A CLI that found none would
+  // run the pipeline itself and take the state's writer lock (the restarted reconciler then
+  // refuses to start: an ASan run killed the reconciler before a CLI's probe), so the kills wait
+  // until both said they enqueued.
+  auto importing = folder.spawn(watchstate_binary(), {"state:import", "--output", "json", "-v"}, "load-import");
+  auto exporting = folder.spawn(watchstate_binary(), {"state:export", "--output", "json", "-v"}, "load-export");
+  for (auto* p : {&importing, &exporting}) {
+    const std::string said = "enqueued " + std::string(p == &importing ? "import" : "export") + " at the reconciler";
+    REQUIRE(wait_until([&] { return p->err().find(said) != std::string::npos || !p->running(); }, 30s));
+    INFO(p->tail());
+    REQUIRE(p->err().find(said) != std::string::npos);
+  }
 
   std::vector<std::string> chaos_errors;
   std::thread chaos_thread;
